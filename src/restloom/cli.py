@@ -1,0 +1,154 @@
+"""`restloom serve | demo | sim | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from restloom.config import ConfigError, Settings, load_settings
+
+EXAMPLE_QUERY = """{
+  viewer { email }
+  organizations(first: 3) {
+    totalCount
+    nodes { name members(first: 3) { edges { role node { email } } } }
+  }
+}"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except ConfigError as exc:
+        print(f"restloom: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from restloom.sim.config import add_cli_arguments
+
+    parser = argparse.ArgumentParser(prog="restloom", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway in front of an upstream")
+    _add_gateway_options(serve)
+    serve.add_argument("--upstream", dest="upstream_url", help="upstream base URL")
+    serve.add_argument("--profile", help="upstream profile (default mossdesk)")
+    serve.add_argument("--api-key", help="service credential when a caller sends none")
+    serve.set_defaults(run=run_serve)
+
+    demo = commands.add_parser("demo", help="the gateway with an embedded demo upstream")
+    _add_gateway_options(demo)
+    demo.set_defaults(run=run_demo)
+
+    sim = commands.add_parser("sim", help="run the embedded upstream alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8001)
+    add_cli_arguments(sim)
+    sim.set_defaults(run=run_sim)
+
+    export = commands.add_parser("export-schema", help="print the schema as SDL")
+    export.set_defaults(run=run_export_schema)
+    return parser
+
+
+def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    return load_settings(
+        args.config,
+        host=args.host,
+        port=args.port,
+        upstream_url=getattr(args, "upstream_url", None),
+        profile=getattr(args, "profile", None),
+        api_key=getattr(args, "api_key", None),
+        **extra,
+    )
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    if settings.upstream_url is None:
+        raise ConfigError(
+            "setting `upstream_url` is required: pass --upstream URL or set RESTLOOM_UPSTREAM_URL"
+        )
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from restloom.app import create_app
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+    )
+    await uvicorn.Server(config).serve()
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    asyncio.run(_demo(args))
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from restloom.sim.config import SimConfig
+    from restloom.sim.server import SimServer
+
+    sim_config = SimConfig()
+    async with SimServer(sim_config) as sim:
+        settings = _settings(args, upstream_url=sim.url, api_key=sim_config.full_key)
+        base = f"http://{settings.host}:{settings.port}"
+        print(
+            f"restloom demo\n"
+            f"  GraphiQL:  {base}/graphql\n"
+            f"  upstream:  {sim.api_url} (embedded sim)\n"
+            f"  keys:      full {sim_config.full_key}, read-only {sim_config.read_key}\n"
+            f"             (send one as X-API-Key; without one the full key is used)\n"
+            f"  try:\n"
+            f"    curl -s {base}/graphql -H 'Content-Type: application/json' \\\n"
+            f"      -d '{{\"query\": \"{{ viewer {{ email }} contacts(first: 3) "
+            f"{{ totalCount nodes {{ firstName email }} }} }}\"}}'\n"
+            f"  or paste into GraphiQL:\n{EXAMPLE_QUERY}\n",
+            flush=True,
+        )
+        await _serve(settings)
+
+
+def run_sim(args: argparse.Namespace) -> None:
+    from restloom.sim.config import config_from_args
+
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    asyncio.run(_sim(config, args.host, args.port))
+
+
+async def _sim(config: object, host: str, port: int) -> None:
+    from restloom.sim.server import SimServer
+
+    async with SimServer(config, host, port) as sim:  # type: ignore[arg-type]
+        print(f"restloom sim ({config.style}) on {sim.api_url}", flush=True)  # type: ignore[attr-defined]
+        await asyncio.Event().wait()
+
+
+def run_export_schema(args: argparse.Namespace) -> None:
+    from restloom.graphql.schema import build_schema
+
+    print(build_schema().as_str())
+
+
+if __name__ == "__main__":
+    main()

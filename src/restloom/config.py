@@ -1,0 +1,108 @@
+"""Settings: command-line options over `RESTLOOM_*` environment variables over a TOML file.
+
+A bad value stops start-up with `ConfigError`, whose message names the setting.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from restloom.upstream.profile import BUILTIN_PROFILES, Profile
+
+ENV_PREFIX = "RESTLOOM_"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message says which and why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    upstream_url: AnyHttpUrl | None = Field(None, description="Base URL of the REST API.")
+    profile: str = Field("mossdesk", description="Upstream profile name.")
+    api_key: SecretStr | None = Field(
+        None, description="Service credential used when a caller sends none."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    upstream_timeout: float = Field(10.0, gt=0, description="Seconds per upstream call.")
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to get a connection.")
+    max_connections: int = Field(100, ge=1, description="Upstream connection pool size.")
+    cursor_secret: SecretStr = Field(
+        SecretStr("restloom-cursor-secret"),
+        description="Key that signs pagination cursors; set the same on every instance.",
+    )
+    max_depth: int = Field(12, ge=1)
+    max_aliases: int = Field(30, ge=1)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def upstream_profile(self) -> Profile:
+        try:
+            return BUILTIN_PROFILES[self.profile]
+        except KeyError:
+            known = ", ".join(sorted(BUILTIN_PROFILES))
+            raise ConfigError(
+                f"setting `profile`: unknown profile {self.profile!r} (known: {known})"
+            ) from None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from (highest first) `overrides`, the environment, `config_file`, defaults."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if config_file is not None:
+        _check_readable(config_file)
+
+    class FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if config_file is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            return tuple(sources)
+
+    try:
+        settings = FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    settings.upstream_profile()  # fail now, not on the first query
+    return settings
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        env = ENV_PREFIX + name.upper() if "." not in name else None
+        where = f" (environment variable {env})" if env else ""
+        value = error.get("input")
+        shown = f", got {value!r}" if not isinstance(value, dict) else ""
+        lines.append(f"setting `{name}`{where}: {error['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None

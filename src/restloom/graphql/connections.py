@@ -1,0 +1,90 @@
+"""Serving a Relay connection from an upstream list: arguments in, window out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import strawberry
+
+from restloom.graphql.relay import Connection, Edge, page_info, parse_slice
+from restloom.upstream.api import Direction, ListQuery, Sort, Window
+from restloom.upstream.pages import Record
+
+if TYPE_CHECKING:
+    from restloom.graphql.context import Context
+
+T = TypeVar("T")
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True)
+class ConnectionArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+async def load_connection_window(
+    context: Context, query: ListQuery, args: ConnectionArgs
+) -> tuple[Window, list[str]]:
+    """The window of `query` that `args` select, and a cursor for each item of it."""
+    pagination = context.profile.pagination
+    scope = query.collection
+    window_slice = parse_slice(
+        first=args.first,
+        after=args.after,
+        last=args.last,
+        before=args.before,
+        scope=scope,
+        cursors=context.cursors,
+        max_size=pagination.max_size,
+        default_size=pagination.default_size,
+    )
+    window = await context.loaders.windows.load((query, window_slice))
+    cursors = [context.cursors.encode(scope, window.start + i) for i in range(len(window.items))]
+    return window, cursors
+
+
+async def list_connection(
+    context: Context, query: ListQuery, args: ConnectionArgs, convert: Callable[[Record], T]
+) -> Connection[T]:
+    window, cursors = await load_connection_window(context, query, args)
+    edges = [Edge(cursor=c, node=convert(item)) for c, item in zip(cursors, window.items, strict=True)]
+    return Connection(
+        edges=edges, page_info=page_info(cursors, window.start, window.total), total_count=window.total
+    )
+
+
+def sort_of(order: Any) -> Sort | None:
+    """An `XOrder` input (with `field` and `direction` enums) as an upstream sort."""
+    if order is None:
+        return None
+    return Sort(field=order.field.value, direction=Direction(order.direction.value))
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A DateTime argument as the upstream's UTC ISO 8601 string."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,93 @@
+"""Contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from restloom.graphql.connections import (
+    ConnectionArgs,
+    OrderDirection,
+    iso,
+    list_connection,
+    parse_time,
+    sort_of,
+)
+from restloom.graphql.context import Context
+from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.upstream.api import ListQuery
+from restloom.upstream.pages import Record
+
+NODE_TYPE_NAMES.add("Contact")
+
+
+@strawberry.enum
+class ContactOrderField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    EMAIL = "email"
+
+
+@strawberry.input
+class ContactOrder:
+    field: ContactOrderField = ContactOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class Contact(Node):
+    database_id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    job_title: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> Contact:
+        return cls(
+            id=to_global_id("Contact", str(record["id"])),
+            database_id=str(record["id"]),
+            first_name=record.get("first_name"),
+            last_name=record.get("last_name"),
+            email=record.get("email"),
+            phone=record.get("phone"),
+            company=record.get("company"),
+            job_title=record.get("job_title"),
+            created_at=parse_time(record.get("created_at")),
+            updated_at=parse_time(record.get("updated_at")),
+        )
+
+
+async def resolve_contact(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
+) -> Contact | None:
+    loader = info.context.loaders.objects("contacts")
+    return Contact.from_record(await loader.load(database_id_for("Contact", id)))
+
+
+async def resolve_contacts(
+    info: Info[Context, None],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    search: str | None = None,
+    updated_after: datetime | None = None,
+    order_by: ContactOrder | None = None,
+) -> Connection[Contact]:
+    query = ListQuery.build(
+        "contacts", sort=sort_of(order_by), search=search, updated_after=iso(updated_after)
+    )
+    args = ConnectionArgs(first, after, last, before)
+    return await list_connection(info.context, query, args, Contact.from_record)

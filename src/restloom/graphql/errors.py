@@ -1,0 +1,122 @@
+"""Errors as clients see them: a message and `extensions` with a stable `code`.
+
+Resolvers raise `GatewayError` for problems they detect themselves and let
+`UpstreamError` through; `ErrorFormatter` rewrites every error of a result
+once, at the end of the operation, so the mapping lives in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from restloom.upstream.errors import FailureKind, UpstreamError
+
+log = logging.getLogger("restloom.errors")
+
+
+class GatewayError(Exception):
+    """An error the gateway itself reports; `extensions` reach the client as they are."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.extensions = {"code": code, **{k: v for k, v in extensions.items() if v is not None}}
+
+
+def bad_user_input(message: str, argument: str | None = None) -> GatewayError:
+    return GatewayError(message, "BAD_USER_INPUT", argument=argument)
+
+
+_STATUS_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    410: "NOT_FOUND",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    502: "UPSTREAM_UNAVAILABLE",
+    503: "UPSTREAM_UNAVAILABLE",
+    504: "UPSTREAM_TIMEOUT",
+}
+
+
+def camel_case(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
+    """The message and extensions a client sees for an upstream failure."""
+    if error.kind is FailureKind.TIMEOUT:
+        code, message = "UPSTREAM_TIMEOUT", "The upstream service did not answer in time"
+    elif error.kind is FailureKind.NO_CREDENTIAL:
+        code, message = "UNAUTHENTICATED", error.message
+    elif error.kind is FailureKind.UNAVAILABLE:
+        code, message = "UPSTREAM_UNAVAILABLE", "The upstream service is unavailable"
+    else:
+        status = error.status or 500
+        code = _STATUS_CODES.get(status, "INTERNAL_ERROR")
+        # An upstream 5xx body may carry internals (stack traces, hostnames): never pass it on.
+        message = "The upstream service failed" if status >= 500 else error.message
+    extensions: dict[str, Any] = {"code": code, "status": error.status, "requestId": error.request_id}
+    if error.code and (error.status or 0) < 500:
+        extensions["upstreamCode"] = error.code
+    if error.field:
+        extensions["field"] = _graphql_field_name(error.field)
+    if error.retry_after is not None:
+        extensions["retryAfter"] = error.retry_after
+    return message, {k: v for k, v in extensions.items() if v is not None}
+
+
+_PARAM_BRACKETS = re.compile(r"^\w+\[(\w+)\]$")
+
+
+def _graphql_field_name(upstream_field: str) -> str:
+    # "filter[status]" names the GraphQL argument "status"; "first_name" is "firstName".
+    match = _PARAM_BRACKETS.match(upstream_field)
+    return camel_case(match.group(1) if match else upstream_field)
+
+
+class ErrorFormatter(SchemaExtension):
+    """Give every error a code and the request id; mask anything unexpected."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [format_error(e, request_id) for e in result.errors]
+
+
+def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, UpstreamError):
+        message, extensions = upstream_error_payload(original)
+    elif isinstance(original, GatewayError):
+        message, extensions = error.message, dict(original.extensions)
+    elif original is None:
+        # Syntax and validation errors: the client's query is at fault.
+        message, extensions = error.message, {"code": "GRAPHQL_VALIDATION_FAILED"}
+        extensions.update(error.extensions or {})
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        message, extensions = "Internal server error", {"code": "INTERNAL_ERROR"}
+    if request_id:
+        extensions.setdefault("requestId", request_id)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )

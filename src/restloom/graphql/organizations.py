@@ -1,0 +1,160 @@
+"""Organizations and their members (edges carry the role; nodes are Users)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from restloom.graphql.connections import (
+    ConnectionArgs,
+    OrderDirection,
+    iso,
+    list_connection,
+    load_connection_window,
+    parse_time,
+    sort_of,
+)
+from restloom.graphql.context import Context
+from restloom.graphql.relay import (
+    NODE_TYPE_NAMES,
+    Connection,
+    Node,
+    PageInfo,
+    database_id_for,
+    page_info,
+    to_global_id,
+)
+from restloom.graphql.users import User, load_user
+from restloom.upstream.api import ListQuery
+from restloom.upstream.pages import Record
+
+NODE_TYPE_NAMES.add("Organization")
+
+
+@strawberry.enum(description="A member's role in an organization.")
+class MemberRole(Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@strawberry.enum
+class OrganizationOrderField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+
+
+@strawberry.input
+class OrganizationOrder:
+    field: OrganizationOrderField = OrganizationOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class OrganizationMemberEdge:
+    cursor: str
+    role: MemberRole | None
+    joined_at: datetime | None
+    user_id: strawberry.Private[str]
+
+    @strawberry.field(description="The member, loaded in one batch with the other members.")
+    async def node(self, info: Info[Context, None]) -> User | None:
+        return await load_user(info, self.user_id)
+
+
+@strawberry.type
+class OrganizationMemberConnection:
+    edges: list[OrganizationMemberEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self, info: Info[Context, None]) -> list[User | None]:
+        # Awaitables per item: graphql-core awaits them together, and a missing
+        # user becomes a null item with its own error instead of failing the list.
+        return [edge.node(info) for edge in self.edges]  # type: ignore[misc]
+
+
+@strawberry.type
+class Organization(Node):
+    database_id: str
+    name: str
+    slug: str | None
+    description: str | None
+    member_count: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    async def members(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        updated_after: Annotated[
+            datetime | None, strawberry.argument(description="Members who joined after this.")
+        ] = None,
+    ) -> OrganizationMemberConnection:
+        query = ListQuery.build(
+            "members", parent_id=self.database_id, updated_after=iso(updated_after)
+        )
+        args = ConnectionArgs(first, after, last, before)
+        window, cursors = await load_connection_window(info.context, query, args)
+        edges = [
+            OrganizationMemberEdge(
+                cursor=cursor,
+                role=MemberRole(item["role"]) if item.get("role") else None,
+                joined_at=parse_time(item.get("joined_at")),
+                user_id=str(item["user_id"]),
+            )
+            for cursor, item in zip(cursors, window.items, strict=True)
+        ]
+        return OrganizationMemberConnection(
+            edges=edges,
+            page_info=page_info(cursors, window.start, window.total),
+            total_count=window.total,
+        )
+
+    @classmethod
+    def from_record(cls, record: Record) -> Organization:
+        return cls(
+            id=to_global_id("Organization", str(record["id"])),
+            database_id=str(record["id"]),
+            name=record.get("name") or "",
+            slug=record.get("slug"),
+            description=record.get("description"),
+            member_count=record.get("member_count"),
+            created_at=parse_time(record.get("created_at")),
+            updated_at=parse_time(record.get("updated_at")),
+        )
+
+
+async def resolve_organization(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
+) -> Organization | None:
+    loader = info.context.loaders.objects("organizations")
+    return Organization.from_record(await loader.load(database_id_for("Organization", id)))
+
+
+async def resolve_organizations(
+    info: Info[Context, None],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    updated_after: datetime | None = None,
+    order_by: OrganizationOrder | None = None,
+) -> Connection[Organization]:
+    query = ListQuery.build(
+        "organizations", sort=sort_of(order_by), updated_after=iso(updated_after)
+    )
+    args = ConnectionArgs(first, after, last, before)
+    return await list_connection(info.context, query, args, Organization.from_record)

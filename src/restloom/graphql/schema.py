@@ -1,0 +1,113 @@
+"""The schema: root fields, Relay node lookup, and the extensions every request runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext, Info
+
+from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
+from restloom.graphql.context import Context
+from restloom.graphql.errors import ErrorFormatter, bad_user_input
+from restloom.graphql.organizations import (
+    Organization,
+    resolve_organization,
+    resolve_organizations,
+)
+from restloom.graphql.relay import Connection, Node, from_global_id
+from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
+from restloom.graphql.users import User, resolve_user, resolve_users, resolve_viewer
+from restloom.graphql.webhooks import Webhook, resolve_webhook, resolve_webhooks
+from restloom.upstream.pages import Record
+
+log = logging.getLogger("restloom.graphql")
+
+# Relay type name -> (upstream collection, record -> GraphQL object).
+NODE_TYPES: dict[str, tuple[str, Callable[[Record], Node]]] = {
+    "Contact": ("contacts", Contact.from_record),
+    "Resource": ("resources", Resource.from_record),
+    "User": ("users", User.from_record),
+    "Organization": ("organizations", Organization.from_record),
+    "Webhook": ("webhooks", Webhook.from_record),
+}
+
+MAX_NODES = 100
+
+
+async def resolve_node(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
+) -> Node | None:
+    decoded = from_global_id(id)
+    if decoded is None or decoded[0] not in NODE_TYPES:
+        raise bad_user_input(f"{id} is not a valid node id", "id")
+    type_name, database_id = decoded
+    collection, convert = NODE_TYPES[type_name]
+    return convert(await info.context.loaders.objects(collection).load(database_id))
+
+
+def resolve_nodes(info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
+    if len(ids) > MAX_NODES:
+        raise bad_user_input(f"`ids` takes at most {MAX_NODES} ids", "ids")
+    # One awaitable per id: graphql-core awaits them together (one batch), and
+    # each fails on its own.
+    return [resolve_node(info, i) for i in ids]  # type: ignore[misc]
+
+
+@strawberry.type
+class Query:
+    node: Node | None = strawberry.field(resolver=resolve_node, description="Any object by id.")
+    nodes: list[Node | None] = strawberry.field(
+        resolver=resolve_nodes, description="Objects by global id, in order; null where missing."
+    )
+    viewer: User | None = strawberry.field(
+        resolver=resolve_viewer, description="The user the caller's credential belongs to."
+    )
+    contact: Contact | None = strawberry.field(resolver=resolve_contact)
+    contacts: Connection[Contact] | None = strawberry.field(resolver=resolve_contacts)
+    resource: Resource | None = strawberry.field(resolver=resolve_resource)
+    resources: Connection[Resource] | None = strawberry.field(resolver=resolve_resources)
+    user: User | None = strawberry.field(resolver=resolve_user)
+    users: Connection[User] | None = strawberry.field(resolver=resolve_users)
+    organization: Organization | None = strawberry.field(resolver=resolve_organization)
+    organizations: Connection[Organization] | None = strawberry.field(
+        resolver=resolve_organizations
+    )
+    webhook: Webhook | None = strawberry.field(resolver=resolve_webhook)
+    webhooks: Connection[Webhook] | None = strawberry.field(resolver=resolve_webhooks)
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorFormatter already logged what was unexpected; an upstream 404 is not a crash.
+        return None
+
+
+def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schema:
+    # Built once: limiter rule classes made per request would defeat the validation cache.
+    depth = QueryDepthLimiter(max_depth=max_depth)
+    aliases = MaxAliasesLimiter(max_alias_count=max_aliases)
+    rules = [*depth.validation_rules, *aliases.validation_rules]
+    return GatewaySchema(
+        query=Query,
+        types=[Contact, Resource, User, Organization, Webhook],
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: AddValidationRules(rules),
+            lambda: ValidationCache(maxsize=512),
+            ErrorFormatter,
+        ],
+    )

@@ -1,0 +1,123 @@
+"""Users and the viewer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from restloom.graphql.connections import (
+    ConnectionArgs,
+    OrderDirection,
+    iso,
+    list_connection,
+    parse_time,
+    sort_of,
+)
+from restloom.graphql.context import Context
+from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.upstream.api import ListQuery, fetch_me
+from restloom.upstream.pages import Record
+
+NODE_TYPE_NAMES.add("User")
+
+
+@strawberry.enum(description="A user's role in the account.")
+class UserRole(Enum):
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+@strawberry.enum
+class UserOrderField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    EMAIL = "email"
+    USERNAME = "username"
+
+
+@strawberry.input
+class UserOrder:
+    field: UserOrderField = UserOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class UserProfile:
+    first_name: str | None
+    last_name: str | None
+    avatar_url: str | None
+
+
+@strawberry.type
+class User(Node):
+    database_id: str
+    email: str
+    username: str | None
+    role: UserRole | None
+    profile: UserProfile
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> User:
+        profile = record.get("profile") or {}
+        role = record.get("role")
+        return cls(
+            id=to_global_id("User", str(record["id"])),
+            database_id=str(record["id"]),
+            email=record.get("email") or "",
+            username=record.get("username"),
+            role=UserRole(role) if role else None,
+            profile=UserProfile(
+                first_name=profile.get("first_name"),
+                last_name=profile.get("last_name"),
+                avatar_url=profile.get("avatar_url"),
+            ),
+            created_at=parse_time(record.get("created_at")),
+            updated_at=parse_time(record.get("updated_at")),
+        )
+
+
+async def load_user(info: Info[Context, None], database_id: str) -> User:
+    return User.from_record(await info.context.loaders.objects("users").load(database_id))
+
+
+async def resolve_user(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
+) -> User | None:
+    return await load_user(info, database_id_for("User", id))
+
+
+async def resolve_viewer(info: Info[Context, None]) -> User | None:
+    record = await fetch_me(info.context.exchange)
+    # Prime the loader so `user(id:)` on the viewer in the same request costs nothing.
+    info.context.loaders.objects("users").prime(str(record["id"]), record)
+    return User.from_record(record)
+
+
+async def resolve_users(
+    info: Info[Context, None],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    search: str | None = None,
+    role: UserRole | None = None,
+    updated_after: datetime | None = None,
+    order_by: UserOrder | None = None,
+) -> Connection[User]:
+    query = ListQuery.build(
+        "users",
+        sort=sort_of(order_by),
+        search=search,
+        role=role.value if role else None,
+        updated_after=iso(updated_after),
+    )
+    args = ConnectionArgs(first, after, last, before)
+    return await list_connection(info.context, query, args, User.from_record)

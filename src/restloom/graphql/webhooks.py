@@ -1,0 +1,81 @@
+"""Webhooks (their secrets are write-only upstream and never shown)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from restloom.graphql.connections import (
+    ConnectionArgs,
+    OrderDirection,
+    iso,
+    list_connection,
+    parse_time,
+    sort_of,
+)
+from restloom.graphql.context import Context
+from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.upstream.api import ListQuery
+from restloom.upstream.pages import Record
+
+NODE_TYPE_NAMES.add("Webhook")
+
+
+@strawberry.enum
+class WebhookOrderField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.input
+class WebhookOrder:
+    field: WebhookOrderField = WebhookOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class Webhook(Node):
+    database_id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> Webhook:
+        return cls(
+            id=to_global_id("Webhook", str(record["id"])),
+            database_id=str(record["id"]),
+            url=record.get("url") or "",
+            events=[str(e) for e in record.get("events") or []],
+            active=bool(record.get("active", True)),
+            created_at=parse_time(record.get("created_at")),
+            updated_at=parse_time(record.get("updated_at")),
+        )
+
+
+async def resolve_webhook(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
+) -> Webhook | None:
+    loader = info.context.loaders.objects("webhooks")
+    return Webhook.from_record(await loader.load(database_id_for("Webhook", id)))
+
+
+async def resolve_webhooks(
+    info: Info[Context, None],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    updated_after: datetime | None = None,
+    order_by: WebhookOrder | None = None,
+) -> Connection[Webhook]:
+    query = ListQuery.build("webhooks", sort=sort_of(order_by), updated_after=iso(updated_after))
+    args = ConnectionArgs(first, after, last, before)
+    return await list_connection(info.context, query, args, Webhook.from_record)

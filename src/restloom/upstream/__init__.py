@@ -1,0 +1,4 @@
+"""The upstream REST API: profiles, HTTP client, pagination and errors.
+
+Nothing in this package knows about GraphQL.
+"""

@@ -1,0 +1,171 @@
+"""The upstream's collections as a few typed calls: one object, a window of a list, many by id.
+
+These are the only functions the GraphQL layer calls; they turn logical
+requests (collection, filters, sort, offsets) into the profile's paths and
+parameters, so that no URL or header is ever built outside `upstream/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+
+from restloom.upstream.client import Exchange, Params
+from restloom.upstream.errors import not_found
+from restloom.upstream.pages import Page, Record, parse_page, plan_pages
+from restloom.upstream.profile import Profile, SortStyle
+
+
+class Direction(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str  # the upstream's field name, e.g. "created_at"
+    direction: Direction = Direction.ASC
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What to list: a collection (and its parent), filtered and sorted."""
+
+    collection: str
+    parent_id: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()  # (logical filter name, value), sorted
+    sort: Sort | None = None
+
+    @classmethod
+    def build(
+        cls,
+        collection: str,
+        *,
+        parent_id: str | None = None,
+        sort: Sort | None = None,
+        **filters: str | None,
+    ) -> ListQuery:
+        kept = tuple(sorted((k, v) for k, v in filters.items() if v is not None))
+        return cls(collection, parent_id, kept, sort)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Items `[start, start + len(items))` of a list of `total` items."""
+
+    items: list[Record]
+    start: int
+    total: int
+
+
+def _list_params(profile: Profile, query: ListQuery) -> list[tuple[str, str]]:
+    params = [(profile.filter_params[name], value) for name, value in query.filters]
+    if query.sort is not None:
+        spec = profile.sort
+        match spec.style:
+            case SortStyle.FIELD_AND_ORDER:
+                params += [(spec.param, query.sort.field), (spec.order_param, query.sort.direction)]
+            case SortStyle.FIELD_SPACE_DIRECTION:
+                params.append((spec.param, f"{query.sort.field} {query.sort.direction}"))
+            case SortStyle.SIGNED:
+                sign = "-" if query.sort.direction is Direction.DESC else ""
+                params.append((spec.param, sign + query.sort.field))
+    return params
+
+
+def _item(profile: Profile, body: object) -> Record:
+    if profile.item_key is not None and isinstance(body, dict):
+        body = body.get(profile.item_key)
+    return body if isinstance(body, dict) else {}
+
+
+async def fetch_one(ex: Exchange, collection: str, object_id: str) -> Record:
+    path = ex.profile.path(collection) + "/" + object_id
+    response = await ex.get(path)
+    return _item(ex.profile, response.body)
+
+
+async def fetch_me(ex: Exchange) -> Record:
+    response = await ex.get(ex.profile.path("me"))
+    return _item(ex.profile, response.body)
+
+
+async def fetch_page(ex: Exchange, query: ListQuery, page: int, size: int) -> Page:
+    spec = ex.profile.pagination
+    params: Params = (
+        *_list_params(ex.profile, query),
+        (spec.page_param, str(page)),
+        (spec.size_param, str(size)),
+    )
+    response = await ex.get(ex.profile.path(query.collection, query.parent_id), params)
+    return parse_page(spec, response.body, response.headers, page, size)
+
+
+async def fetch_range(ex: Exchange, query: ListQuery, start: int, end: int) -> Window:
+    """Items `[start, end)`, with the fewest page requests, sent concurrently."""
+    plan = plan_pages(start, end, ex.profile.pagination.max_size)
+    pages = await asyncio.gather(*(fetch_page(ex, query, p, plan.size) for p in plan.pages))
+    items = [item for page in pages for item in page.items]
+    offset = start - plan.first_offset
+    return Window(items=items[offset : offset + end - start], start=start, total=pages[0].total)
+
+
+async def fetch_tail(ex: Exchange, query: ListQuery, count: int, not_before: int) -> Window:
+    """The last `count` items at or after offset `not_before`, when the total is unknown.
+
+    The first page (of `count` items) tells the total; a list no longer than
+    that is then complete, otherwise a second round fetches the tail.
+    """
+    size = min(count, ex.profile.pagination.max_size)
+    head = await fetch_page(ex, query, 1, size)
+    start = max(not_before, head.total - count)
+    if start >= head.total:
+        return Window(items=[], start=head.total, total=head.total)
+    if head.total <= size:
+        return Window(items=head.items[start:], start=start, total=head.total)
+    return await fetch_range(ex, query, start, head.total)
+
+
+async def fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
+    """Objects by id, in the order asked; a missing id gets a NOT_FOUND error in its slot."""
+    batch = ex.profile.batch
+    if batch is None:
+        return await _fetch_each(ex, collection, ids)
+    found: dict[str, Record] = {}
+    chunks = [ids[i : i + batch.max_ids] for i in range(0, len(ids), batch.max_ids)]
+    queries = [_fetch_chunk(ex, collection, chunk) for chunk in chunks]
+    for records in await asyncio.gather(*queries):
+        found.update((str(r.get("id")), r) for r in records)
+    request_id = ex.caller.request_id
+    return [found.get(i) or not_found(collection, i, request_id) for i in ids]
+
+
+async def _fetch_chunk(ex: Exchange, collection: str, ids: list[str]) -> list[Record]:
+    batch = ex.profile.batch
+    assert batch is not None
+    spec = ex.profile.pagination
+    params: Params = (
+        (batch.param, batch.separator.join(ids)),
+        (spec.page_param, "1"),
+        (spec.size_param, str(min(len(ids), spec.max_size))),
+    )
+    response = await ex.get(ex.profile.path(collection), params)
+    return parse_page(spec, response.body, response.headers, 1, len(ids)).items
+
+
+# Single GETs when the upstream has no batch lookup: concurrent, but not unbounded.
+SINGLE_GET_CONCURRENCY = 10
+
+
+async def _fetch_each(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
+    gate = asyncio.Semaphore(SINGLE_GET_CONCURRENCY)
+
+    async def one(object_id: str) -> Record | Exception:
+        async with gate:
+            try:
+                return await fetch_one(ex, collection, object_id)
+            except Exception as exc:
+                return exc
+
+    return list(await asyncio.gather(*(one(i) for i in ids)))

@@ -1,0 +1,72 @@
+"""Upstream failures, whatever the profile's error body looks like, as one exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from restloom.upstream.profile import ErrorSpec
+
+
+class FailureKind(StrEnum):
+    HTTP = "http"  # the upstream answered with an error status
+    TIMEOUT = "timeout"  # no answer within the call's timeout
+    UNAVAILABLE = "unavailable"  # connection refused, reset or dropped
+    NO_CREDENTIAL = "no_credential"  # neither the caller nor the settings gave one
+
+
+@dataclass
+class UpstreamError(Exception):
+    kind: FailureKind
+    message: str
+    request_id: str
+    status: int | None = None
+    code: str | None = None  # the upstream's own error code, e.g. "NOT_FOUND"
+    field: str | None = None  # the upstream's (snake_case) field name, for validation errors
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def dig(body: Any, dotted: str) -> Any:
+    """`dig({"error": {"code": "X"}}, "error.code") == "X"`; None where the path breaks."""
+    value = body
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def error_from_response(
+    spec: ErrorSpec,
+    status: int,
+    body: Any,
+    request_id: str,
+    retry_after: float | None = None,
+) -> UpstreamError:
+    code = dig(body, spec.code_path)
+    message = dig(body, spec.message_path)
+    field = dig(body, spec.field_path)
+    return UpstreamError(
+        kind=FailureKind.HTTP,
+        status=status,
+        code=str(code) if code is not None else None,
+        message=str(message) if message else f"Upstream answered HTTP {status}",
+        field=str(field) if field is not None else None,
+        request_id=request_id,
+        retry_after=retry_after,
+    )
+
+
+def not_found(collection: str, object_id: str, request_id: str) -> UpstreamError:
+    """What a batch lookup reports for an id the upstream did not return."""
+    return UpstreamError(
+        kind=FailureKind.HTTP,
+        status=404,
+        code="NOT_FOUND",
+        message=f"{collection} {object_id} not found",
+        request_id=request_id,
+    )

@@ -1,0 +1,48 @@
+import base64
+
+import pytest
+
+from restloom.graphql.errors import GatewayError
+from restloom.graphql.relay import CursorCodec, Slice, from_global_id, parse_slice, to_global_id
+
+codec = CursorCodec(b"test-secret")
+
+
+def slice_of(**kwargs):
+    args = {"first": None, "after": None, "last": None, "before": None} | kwargs
+    return parse_slice(**args, scope="contacts", cursors=codec, max_size=250, default_size=25)
+
+
+def test_global_id_round_trip():
+    gid = to_global_id("Contact", "cnt_abc123")
+    assert from_global_id(gid) == ("Contact", "cnt_abc123")
+    assert from_global_id("cnt_abc123") is None
+
+
+def test_cursor_round_trip_and_tampering():
+    cursor = codec.encode("contacts", 41)
+    assert codec.decode("contacts", cursor, "after") == 41
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    forged = base64.urlsafe_b64encode(raw.replace(":41:", ":42:").encode()).decode()
+    for bad in (forged, "not-a-cursor", "", codec.encode("users", 41)):
+        with pytest.raises(GatewayError) as info:
+            codec.decode("contacts", bad, "after")
+        assert info.value.extensions["code"] == "BAD_USER_INPUT"
+
+
+def test_slices():
+    after_9 = codec.encode("contacts", 9)
+    before_30 = codec.encode("contacts", 30)
+    assert slice_of() == Slice(0, 25)
+    assert slice_of(first=10, after=after_9) == Slice(10, 20)
+    assert slice_of(last=5, before=before_30) == Slice(25, 30)
+    assert slice_of(last=5) == Slice(0, None, last=5)
+    assert slice_of(last=5, after=after_9) == Slice(10, None, last=5)
+    assert slice_of(first=100, after=after_9, before=before_30) == Slice(10, 30)
+
+
+@pytest.mark.parametrize("args", [{"first": 251}, {"last": 1000}, {"first": -1}])
+def test_sizes_out_of_range_are_bad_user_input(args):
+    with pytest.raises(GatewayError) as info:
+        slice_of(**args)
+    assert info.value.extensions["code"] == "BAD_USER_INPUT"
