@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import uvicorn
+from multidict import CIMultiDict
 
 from restloom.app import create_app
 from restloom.config import Settings
@@ -45,7 +46,7 @@ class GatewayServer:
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: dict[str, Any]
 
     @property
@@ -78,7 +79,7 @@ class GraphQLClient:
         async with self.session.post(
             self.url + "/graphql", json=payload, headers={**self.headers, **(headers or {})}
         ) as resp:
-            return Reply(resp.status, dict(resp.headers), await resp.json())
+            return Reply(resp.status, CIMultiDict(resp.headers), await resp.json())
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
         """The `data` of a query that must succeed without errors."""

@@ -6,14 +6,18 @@ from tests.support import GatewayServer, GraphQLClient
 
 
 async def test_request_id_is_kept_and_returned(client):
-    reply = await client.send("{ contact(id: \"cnt_nope\") { email } }", headers={"X-Request-Id": "trace-abc-123"})
+    reply = await client.send(
+        '{ contact(id: "cnt_nope") { email } }', headers={"X-Request-Id": "trace-abc-123"}
+    )
     assert reply.headers["X-Request-Id"] == "trace-abc-123"
     assert reply.errors[0]["extensions"]["requestId"] == "trace-abc-123"
 
 
 async def test_request_id_is_generated_when_absent_or_unsafe(client):
     plain = await client.send("{ viewer { email } }")
-    unsafe = await client.send("{ viewer { email } }", headers={"X-Request-Id": "bad id\twith spaces"})
+    unsafe = await client.send(
+        "{ viewer { email } }", headers={"X-Request-Id": "bad id\twith spaces"}
+    )
     assert len(plain.headers["X-Request-Id"]) == 32
     assert unsafe.headers["X-Request-Id"] != "bad id\twith spaces"
 
@@ -37,13 +41,17 @@ async def test_service_credential_is_used_when_caller_sends_none(http, sim):
 
 
 async def test_bearer_token_is_forwarded(client, http, sim):
-    user = await client.data("{ users(first: 1, orderBy: {field: EMAIL, direction: ASC}) { nodes { databaseId email } } }")
+    user = await client.data(
+        "{ users(first: 1, orderBy: {field: EMAIL, direction: ASC}) { nodes { databaseId email } } }"
+    )
     someone = user["users"]["nodes"][0]
     async with http.post(
         sim.url + "/api/v1/auth/login", json={"email": someone["email"], "password": "password"}
     ) as resp:
         token = (await resp.json())["access_token"]
-    me = await client.data("{ viewer { databaseId } }", headers={"X-API-Key": "", "Authorization": f"Bearer {token}"})
+    me = await client.data(
+        "{ viewer { databaseId } }", headers={"X-API-Key": "", "Authorization": f"Bearer {token}"}
+    )
     assert me["viewer"]["databaseId"] == someone["databaseId"]
 
 

@@ -45,11 +45,15 @@ class Gateway:
 
 class GraphQLRoute(GraphQL):
     def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
-        super().__init__(build_schema(gateway.settings.max_depth, gateway.settings.max_aliases), **kwargs)
+        super().__init__(
+            build_schema(gateway.settings.max_depth, gateway.settings.max_aliases), **kwargs
+        )
         self.gateway = gateway
         self.cursors = CursorCodec(gateway.settings.cursor_secret.get_secret_value().encode())
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         client = self.gateway.client
         assert client is not None, "the lifespan opens the upstream client before serving"
         request_id = request_id_from(request.headers)
@@ -68,6 +72,7 @@ class GraphQLRoute(GraphQL):
             request_id=request_id,
             exchange=client.exchange(caller),
             cursors=self.cursors,
+            idempotency_key=request.headers.get("idempotency-key") or None,
         )
 
     def encode_json(self, data: object) -> str:

@@ -4,8 +4,8 @@ import math
 
 from restloom.config import Settings
 from restloom.upstream.profile import MOSSDESK
-from tests.support import GatewayServer, GraphQLClient
 from tests.conftest import FULL_KEY
+from tests.support import GatewayServer, GraphQLClient
 
 NESTED = """{
   organizations(first: 25) {

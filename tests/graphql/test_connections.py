@@ -71,9 +71,9 @@ async def test_window_is_served_by_fewest_pages(client, http, sim, stats):
     first_page = (await client.data(CONTACTS, {"first": 5}))["contacts"]
     await stats.reset()
     # Items 5..19: one upstream page of 20 covers them.
-    conn = (await client.data(CONTACTS, {"first": 15, "after": first_page["pageInfo"]["endCursor"]}))[
-        "contacts"
-    ]
+    conn = (
+        await client.data(CONTACTS, {"first": 15, "after": first_page["pageInfo"]["endCursor"]})
+    )["contacts"]
     assert ids_of(conn) == expected[5:20]
     assert await stats.requests() == 1
 
@@ -116,5 +116,7 @@ async def test_tampered_cursor_is_bad_user_input(client):
 
 async def test_cursor_of_another_list_is_refused(client):
     users = await client.data("{ users(first: 1) { pageInfo { endCursor } } }")
-    reply = await client.send(CONTACTS, {"first": 3, "after": users["users"]["pageInfo"]["endCursor"]})
+    reply = await client.send(
+        CONTACTS, {"first": 3, "after": users["users"]["pageInfo"]["endCursor"]}
+    )
     assert reply.codes() == ["BAD_USER_INPUT"]

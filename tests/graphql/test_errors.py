@@ -33,7 +33,8 @@ async def test_no_credential_and_no_service_key_is_unauthenticated(http, gateway
 
 async def test_upstream_500_is_masked(client, http, sim):
     async with http.post(
-        sim.url + "/__sim/faults", json={"mode": "error500", "count": 1, "path_prefix": "/api/v1/users/me"}
+        sim.url + "/__sim/faults",
+        json={"mode": "error500", "count": 1, "path_prefix": "/api/v1/users/me"},
     ) as resp:
         assert resp.status in (200, 201, 204)
     reply = await client.send("{ viewer { email } contacts(first: 1) { totalCount } }")

@@ -6,7 +6,9 @@ from tests.support import upstream_list
 
 async def test_contact_by_database_id_and_global_id(client, http, sim):
     record = (await upstream_list(http, sim.url, "/contacts", FULL_KEY))[3]
-    query = "query($id: ID!) { contact(id: $id) { id databaseId firstName lastName email createdAt } }"
+    query = (
+        "query($id: ID!) { contact(id: $id) { id databaseId firstName lastName email createdAt } }"
+    )
     by_db = (await client.data(query, {"id": record["id"]}))["contact"]
     assert by_db["databaseId"] == record["id"]
     assert by_db["firstName"] == record["first_name"]
@@ -41,7 +43,11 @@ async def test_contacts_search_order_and_updated_after(client, http, sim):
 
 async def test_resources_filter_order_and_owner(client, http, sim):
     expected = await upstream_list(
-        http, sim.url, "/resources", FULL_KEY, **{"filter[status]": "active", "sort": "name", "order": "asc"}
+        http,
+        sim.url,
+        "/resources",
+        FULL_KEY,
+        **{"filter[status]": "active", "sort": "name", "order": "asc"},
     )
     data = await client.data(
         """{ resources(first: 250, filter: {status: ACTIVE}, orderBy: {field: NAME, direction: ASC}) {
@@ -50,10 +56,14 @@ async def test_resources_filter_order_and_owner(client, http, sim):
     nodes = data["resources"]["nodes"]
     assert [n["databaseId"] for n in nodes] == [r["id"] for r in expected]
     assert {n["status"] for n in nodes} == {"ACTIVE"}
-    assert all(n["owner"]["databaseId"] == r["owner_id"] for n, r in zip(nodes, expected, strict=True))
+    assert all(
+        n["owner"]["databaseId"] == r["owner_id"] for n, r in zip(nodes, expected, strict=True)
+    )
     assert nodes[0]["metadata"] == expected[0]["metadata"]
 
-    by_type = await client.data("{ resources(first: 250, filter: {type: PREMIUM}) { nodes { type } } }")
+    by_type = await client.data(
+        "{ resources(first: 250, filter: {type: PREMIUM}) { nodes { type } } }"
+    )
     assert {n["type"] for n in by_type["resources"]["nodes"]} <= {"PREMIUM"}
     one = expected[0]["id"]
     single = await client.data(f'{{ resource(id: "{one}") {{ name }} }}')
@@ -62,13 +72,16 @@ async def test_resources_filter_order_and_owner(client, http, sim):
 
 async def test_users_search_role_and_single(client, http, sim):
     admins = await upstream_list(http, sim.url, "/users", FULL_KEY, role="admin")
-    data = await client.data("{ users(first: 250, role: ADMIN) { totalCount nodes { databaseId role } } }")
+    data = await client.data(
+        "{ users(first: 250, role: ADMIN) { totalCount nodes { databaseId role } } }"
+    )
     assert [n["databaseId"] for n in data["users"]["nodes"]] == [u["id"] for u in admins]
     assert {n["role"] for n in data["users"]["nodes"]} == {"ADMIN"}
 
     someone = admins[0]
     found = await client.data(
-        "query($s: String) { users(first: 10, search: $s) { nodes { email } } }", {"s": someone["email"]}
+        "query($s: String) { users(first: 10, search: $s) { nodes { email } } }",
+        {"s": someone["email"]},
     )
     assert someone["email"] in [n["email"] for n in found["users"]["nodes"]]
     user = await client.data(
@@ -95,7 +108,9 @@ async def test_organizations_and_members(client, http, sim):
     got = data["organization"]
     assert got["slug"] == org["slug"]
     assert got["members"]["totalCount"] == len(members)
-    assert [e["node"]["databaseId"] for e in got["members"]["edges"]] == [m["user_id"] for m in members]
+    assert [e["node"]["databaseId"] for e in got["members"]["edges"]] == [
+        m["user_id"] for m in members
+    ]
     assert [e["role"] for e in got["members"]["edges"]] == [m["role"].upper() for m in members]
     assert [n["databaseId"] for n in got["members"]["nodes"]] == [m["user_id"] for m in members]
 
@@ -105,14 +120,18 @@ async def test_organizations_and_members(client, http, sim):
 
 async def test_webhooks(client, http, sim):
     hooks = await upstream_list(http, sim.url, "/webhooks", FULL_KEY)
-    data = await client.data("{ webhooks(first: 250) { totalCount nodes { databaseId url events active } } }")
+    data = await client.data(
+        "{ webhooks(first: 250) { totalCount nodes { databaseId url events active } } }"
+    )
     assert [n["databaseId"] for n in data["webhooks"]["nodes"]] == [h["id"] for h in hooks]
     one = await client.data(f'{{ webhook(id: "{hooks[0]["id"]}") {{ url events }} }}')
     assert one["webhook"]["url"] == hooks[0]["url"]
 
 
 async def test_node_and_nodes(client, stats):
-    data = await client.data("{ contacts(first: 3) { nodes { id databaseId } } users(first: 2) { nodes { id } } }")
+    data = await client.data(
+        "{ contacts(first: 3) { nodes { id databaseId } } users(first: 2) { nodes { id } } }"
+    )
     ids = [n["id"] for n in data["contacts"]["nodes"]] + [n["id"] for n in data["users"]["nodes"]]
     await stats.reset()
     got = await client.data(

@@ -1,1 +1,4 @@
-"""The GraphQL schema: types, resolvers, loaders. It reaches the upstream only via `upstream.api`."""
+"""The GraphQL schema: types, resolvers, loaders.
+
+It reaches the upstream only through `restloom.upstream.api`.
+"""

@@ -59,9 +59,13 @@ async def list_connection(
     context: Context, query: ListQuery, args: ConnectionArgs, convert: Callable[[Record], T]
 ) -> Connection[T]:
     window, cursors = await load_connection_window(context, query, args)
-    edges = [Edge(cursor=c, node=convert(item)) for c, item in zip(cursors, window.items, strict=True)]
+    edges = [
+        Edge(cursor=c, node=convert(item)) for c, item in zip(cursors, window.items, strict=True)
+    ]
     return Connection(
-        edges=edges, page_info=page_info(cursors, window.start, window.total), total_count=window.total
+        edges=edges,
+        page_info=page_info(cursors, window.start, window.total),
+        total_count=window.total,
     )
 
 

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -19,6 +20,7 @@ from restloom.graphql.connections import (
 )
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.graphql.writes import DeletePayload, create_record, delete_record, update_record
 from restloom.upstream.api import ListQuery
 from restloom.upstream.pages import Record
 
@@ -91,3 +93,69 @@ async def resolve_contacts(
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Contact.from_record)
+
+
+# --- mutations ----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateContactInput:
+    first_name: str
+    email: str
+    last_name: str | None = UNSET
+    phone: str | None = UNSET
+    company: str | None = UNSET
+    job_title: str | None = UNSET
+
+
+@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+class UpdateContactInput:
+    id: strawberry.ID
+    first_name: str | None = UNSET
+    last_name: str | None = UNSET
+    email: str | None = UNSET
+    phone: str | None = UNSET
+    company: str | None = UNSET
+    job_title: str | None = UNSET
+
+
+@strawberry.input
+class DeleteContactInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class DeleteContactPayload(DeletePayload):
+    pass
+
+
+@strawberry.type
+class CreateContactPayload:
+    contact: Contact
+
+
+@strawberry.type
+class UpdateContactPayload:
+    contact: Contact
+
+
+async def create_contact(
+    info: Info[Context, None], input: CreateContactInput
+) -> CreateContactPayload | None:
+    record = await create_record(info, "contacts", input)
+    return CreateContactPayload(contact=Contact.from_record(record))
+
+
+async def update_contact(
+    info: Info[Context, None], input: UpdateContactInput
+) -> UpdateContactPayload | None:
+    record = await update_record(info, "Contact", "contacts", input)
+    return UpdateContactPayload(contact=Contact.from_record(record))
+
+
+async def delete_contact(
+    info: Info[Context, None], input: DeleteContactInput
+) -> DeleteContactPayload | None:
+    return DeleteContactPayload.of(
+        "Contact", await delete_record(info, "Contact", "contacts", input)
+    )

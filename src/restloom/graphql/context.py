@@ -20,6 +20,7 @@ class Context:
     request_id: str
     exchange: Exchange
     cursors: CursorCodec
+    idempotency_key: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

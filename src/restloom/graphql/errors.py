@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from graphql import GraphQLError
 from restloom.upstream.errors import FailureKind, UpstreamError
 
 log = logging.getLogger("restloom.errors")
@@ -65,7 +65,11 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code = _STATUS_CODES.get(status, "INTERNAL_ERROR")
         # An upstream 5xx body may carry internals (stack traces, hostnames): never pass it on.
         message = "The upstream service failed" if status >= 500 else error.message
-    extensions: dict[str, Any] = {"code": code, "status": error.status, "requestId": error.request_id}
+    extensions: dict[str, Any] = {
+        "code": code,
+        "status": error.status,
+        "requestId": error.request_id,
+    }
     if error.code and (error.status or 0) < 500:
         extensions["upstreamCode"] = error.code
     if error.field:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -29,6 +30,15 @@ from restloom.graphql.relay import (
     to_global_id,
 )
 from restloom.graphql.users import User, load_user
+from restloom.graphql.writes import (
+    DeletePayload,
+    create_record,
+    delete_record,
+    forget,
+    idempotency_key,
+    update_record,
+)
+from restloom.upstream import api
 from restloom.upstream.api import ListQuery
 from restloom.upstream.pages import Record
 
@@ -140,8 +150,7 @@ async def resolve_organization(
     info: Info[Context, None],
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> Organization | None:
-    loader = info.context.loaders.objects("organizations")
-    return Organization.from_record(await loader.load(database_id_for("Organization", id)))
+    return await load_organization(info, database_id_for("Organization", id))
 
 
 async def resolve_organizations(
@@ -158,3 +167,139 @@ async def resolve_organizations(
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Organization.from_record)
+
+
+# --- mutations ----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateOrganizationInput:
+    name: str
+    slug: str
+    description: str | None = UNSET
+
+
+@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+class UpdateOrganizationInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    slug: str | None = UNSET
+    description: str | None = UNSET
+
+
+@strawberry.input
+class DeleteOrganizationInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class AddOrganizationMemberInput:
+    organization_id: strawberry.ID
+    user_id: strawberry.ID
+    role: MemberRole = MemberRole.MEMBER
+
+
+@strawberry.input
+class RemoveOrganizationMemberInput:
+    organization_id: strawberry.ID
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class CreateOrganizationPayload:
+    organization: Organization
+
+
+@strawberry.type
+class UpdateOrganizationPayload:
+    organization: Organization
+
+
+@strawberry.type
+class DeleteOrganizationPayload(DeletePayload):
+    pass
+
+
+@strawberry.type
+class AddOrganizationMemberPayload:
+    role: MemberRole | None
+    joined_at: datetime | None
+    organization_id: strawberry.Private[str]
+    user_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def organization(self, info: Info[Context, None]) -> Organization | None:
+        return await load_organization(info, self.organization_id)
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None]) -> User | None:
+        return await load_user(info, self.user_id)
+
+
+@strawberry.type
+class RemoveOrganizationMemberPayload:
+    removed_user_id: strawberry.ID
+    organization_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def organization(self, info: Info[Context, None]) -> Organization | None:
+        return await load_organization(info, self.organization_id)
+
+
+async def load_organization(info: Info[Context, None], database_id: str) -> Organization:
+    return Organization.from_record(
+        await info.context.loaders.objects("organizations").load(database_id)
+    )
+
+
+async def create_organization(
+    info: Info[Context, None], input: CreateOrganizationInput
+) -> CreateOrganizationPayload | None:
+    record = await create_record(info, "organizations", input)
+    return CreateOrganizationPayload(organization=Organization.from_record(record))
+
+
+async def update_organization(
+    info: Info[Context, None], input: UpdateOrganizationInput
+) -> UpdateOrganizationPayload | None:
+    record = await update_record(info, "Organization", "organizations", input)
+    return UpdateOrganizationPayload(organization=Organization.from_record(record))
+
+
+async def delete_organization(
+    info: Info[Context, None], input: DeleteOrganizationInput
+) -> DeleteOrganizationPayload | None:
+    return DeleteOrganizationPayload.of(
+        "Organization", await delete_record(info, "Organization", "organizations", input)
+    )
+
+
+async def add_organization_member(
+    info: Info[Context, None], input: AddOrganizationMemberInput
+) -> AddOrganizationMemberPayload | None:
+    organization_id = database_id_for("Organization", input.organization_id)
+    user_id = database_id_for("User", input.user_id)
+    body = {"user_id": user_id, "role": input.role.value}
+    record = await api.add_member(
+        info.context.exchange, organization_id, body, idempotency_key(info)
+    )
+    # The organization's member count changed too.
+    forget(info, "organizations", organization_id, None)
+    return AddOrganizationMemberPayload(
+        role=MemberRole(record["role"]) if record.get("role") else input.role,
+        joined_at=parse_time(record.get("joined_at")),
+        organization_id=organization_id,
+        user_id=user_id,
+    )
+
+
+async def remove_organization_member(
+    info: Info[Context, None], input: RemoveOrganizationMemberInput
+) -> RemoveOrganizationMemberPayload | None:
+    organization_id = database_id_for("Organization", input.organization_id)
+    user_id = database_id_for("User", input.user_id)
+    await api.remove_member(info.context.exchange, organization_id, user_id, idempotency_key(info))
+    forget(info, "organizations", organization_id, None)
+    return RemoveOrganizationMemberPayload(
+        removed_user_id=to_global_id("User", user_id), organization_id=organization_id
+    )

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -21,6 +22,7 @@ from restloom.graphql.connections import (
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
 from restloom.graphql.users import User, load_user
+from restloom.graphql.writes import DeletePayload, create_record, delete_record, update_record
 from restloom.upstream.api import ListQuery
 from restloom.upstream.pages import Record
 
@@ -120,3 +122,72 @@ async def resolve_resources(
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Resource.from_record)
+
+
+# --- mutations ----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateResourceInput:
+    name: str
+    type: ResourceType
+    description: str | None = UNSET
+    status: ResourceStatus | None = UNSET
+    metadata: JSON | None = UNSET
+
+
+@strawberry.input(
+    description=(
+        "Fields left out are unchanged; fields set to null are cleared. `metadata` is merged: "
+        "keys given are set, keys set to null are removed, keys not mentioned are kept."
+    )
+)
+class UpdateResourceInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    description: str | None = UNSET
+    type: ResourceType | None = UNSET
+    status: ResourceStatus | None = UNSET
+    metadata: JSON | None = UNSET
+
+
+@strawberry.input
+class DeleteResourceInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CreateResourcePayload:
+    resource: Resource
+
+
+@strawberry.type
+class UpdateResourcePayload:
+    resource: Resource
+
+
+@strawberry.type
+class DeleteResourcePayload(DeletePayload):
+    pass
+
+
+async def create_resource(
+    info: Info[Context, None], input: CreateResourceInput
+) -> CreateResourcePayload | None:
+    record = await create_record(info, "resources", input)
+    return CreateResourcePayload(resource=Resource.from_record(record))
+
+
+async def update_resource(
+    info: Info[Context, None], input: UpdateResourceInput
+) -> UpdateResourcePayload | None:
+    record = await update_record(info, "Resource", "resources", input)
+    return UpdateResourcePayload(resource=Resource.from_record(record))
+
+
+async def delete_resource(
+    info: Info[Context, None], input: DeleteResourceInput
+) -> DeleteResourcePayload | None:
+    return DeleteResourcePayload.of(
+        "Resource", await delete_record(info, "Resource", "resources", input)
+    )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -17,6 +16,8 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext, Info
 
+from graphql import GraphQLError
+from restloom.graphql import auth, contacts, organizations, resources, users, webhooks
 from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
@@ -88,6 +89,36 @@ class Query:
     webhooks: Connection[Webhook] | None = strawberry.field(resolver=resolve_webhooks)
 
 
+def mutation(resolver: Callable[..., object], description: str | None = None) -> Any:
+    return strawberry.mutation(resolver=resolver, description=description)
+
+
+@strawberry.type
+class Mutation:
+    create_contact = mutation(contacts.create_contact)
+    update_contact = mutation(contacts.update_contact)
+    delete_contact = mutation(contacts.delete_contact)
+    create_resource = mutation(resources.create_resource)
+    update_resource = mutation(resources.update_resource)
+    delete_resource = mutation(resources.delete_resource)
+    create_organization = mutation(organizations.create_organization)
+    update_organization = mutation(organizations.update_organization)
+    delete_organization = mutation(organizations.delete_organization)
+    add_organization_member = mutation(organizations.add_organization_member)
+    remove_organization_member = mutation(organizations.remove_organization_member)
+    create_webhook = mutation(webhooks.create_webhook)
+    update_webhook = mutation(webhooks.update_webhook)
+    delete_webhook = mutation(webhooks.delete_webhook)
+    test_webhook = mutation(webhooks.test_webhook, "Ask the upstream to send a test event.")
+    update_viewer = mutation(users.update_viewer, "Update the caller's own user.")
+    login = mutation(auth.login, "Exchange email and password for tokens.")
+    refresh_token = mutation(
+        auth.refresh_token, "A new token pair; the old refresh token stops working."
+    )
+    logout = mutation(auth.logout, "Revoke the bearer token this request carries.")
+    register = mutation(auth.register)
+
+
 class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -103,6 +134,7 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schem
     rules = [*depth.validation_rules, *aliases.validation_rules]
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         types=[Contact, Resource, User, Organization, Webhook],
         extensions=[
             lambda: ParserCache(maxsize=512),

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -19,7 +20,8 @@ from restloom.graphql.connections import (
 )
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
-from restloom.upstream.api import ListQuery, fetch_me
+from restloom.graphql.writes import body_of, forget, idempotency_key
+from restloom.upstream.api import ListQuery, fetch_me, update_me
 from restloom.upstream.pages import Record
 
 NODE_TYPE_NAMES.add("User")
@@ -121,3 +123,33 @@ async def resolve_users(
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, User.from_record)
+
+
+# --- mutations ----------------------------------------------------------------
+
+
+@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+class UserProfileInput:
+    first_name: str | None = UNSET
+    last_name: str | None = UNSET
+    avatar_url: str | None = UNSET
+
+
+@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+class UpdateViewerInput:
+    email: str | None = UNSET
+    username: str | None = UNSET
+    profile: UserProfileInput | None = UNSET
+
+
+@strawberry.type
+class UpdateViewerPayload:
+    user: User
+
+
+async def update_viewer(
+    info: Info[Context, None], input: UpdateViewerInput
+) -> UpdateViewerPayload | None:
+    record = await update_me(info.context.exchange, body_of(input), idempotency_key(info))
+    forget(info, "users", str(record["id"]), record)
+    return UpdateViewerPayload(user=User.from_record(record))

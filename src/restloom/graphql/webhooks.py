@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -19,7 +20,14 @@ from restloom.graphql.connections import (
 )
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
-from restloom.upstream.api import ListQuery
+from restloom.graphql.writes import (
+    DeletePayload,
+    create_record,
+    delete_record,
+    idempotency_key,
+    update_record,
+)
+from restloom.upstream.api import ListQuery, send_webhook_test
 from restloom.upstream.pages import Record
 
 NODE_TYPE_NAMES.add("Webhook")
@@ -79,3 +87,99 @@ async def resolve_webhooks(
     query = ListQuery.build("webhooks", sort=sort_of(order_by), updated_after=iso(updated_after))
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Webhook.from_record)
+
+
+# --- mutations ----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateWebhookInput:
+    url: str
+    events: list[str]
+    secret: str | None = strawberry.field(
+        default=UNSET, description="Signs deliveries; write-only, never shown again."
+    )
+    active: bool | None = UNSET
+
+
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateWebhookInput:
+    id: strawberry.ID
+    url: str | None = UNSET
+    events: list[str] | None = UNSET
+    secret: str | None = UNSET
+    active: bool | None = UNSET
+
+
+@strawberry.input
+class DeleteWebhookInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class TestWebhookInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CreateWebhookPayload:
+    webhook: Webhook
+
+
+@strawberry.type
+class UpdateWebhookPayload:
+    webhook: Webhook
+
+
+@strawberry.type
+class DeleteWebhookPayload(DeletePayload):
+    pass
+
+
+@strawberry.type
+class TestWebhookPayload:
+    delivered: bool
+    status_code: int | None
+    event: str | None
+    webhook_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def webhook(self, info: Info[Context, None]) -> Webhook | None:
+        return Webhook.from_record(
+            await info.context.loaders.objects("webhooks").load(self.webhook_id)
+        )
+
+
+async def create_webhook(
+    info: Info[Context, None], input: CreateWebhookInput
+) -> CreateWebhookPayload | None:
+    record = await create_record(info, "webhooks", input)
+    return CreateWebhookPayload(webhook=Webhook.from_record(record))
+
+
+async def update_webhook(
+    info: Info[Context, None], input: UpdateWebhookInput
+) -> UpdateWebhookPayload | None:
+    record = await update_record(info, "Webhook", "webhooks", input)
+    return UpdateWebhookPayload(webhook=Webhook.from_record(record))
+
+
+async def delete_webhook(
+    info: Info[Context, None], input: DeleteWebhookInput
+) -> DeleteWebhookPayload | None:
+    return DeleteWebhookPayload.of(
+        "Webhook", await delete_record(info, "Webhook", "webhooks", input)
+    )
+
+
+async def test_webhook(
+    info: Info[Context, None], input: TestWebhookInput
+) -> TestWebhookPayload | None:
+    webhook_id = database_id_for("Webhook", input.id)
+    result = await send_webhook_test(info.context.exchange, webhook_id, idempotency_key(info))
+    return TestWebhookPayload(
+        delivered=bool(result.get("delivered")),
+        status_code=result.get("status_code"),
+        event=result.get("event"),
+        webhook_id=webhook_id,
+    )

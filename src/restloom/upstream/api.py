@@ -169,3 +169,64 @@ async def _fetch_each(ex: Exchange, collection: str, ids: list[str]) -> list[Rec
                 return exc
 
     return list(await asyncio.gather(*(one(i) for i in ids)))
+
+
+# --- writes -------------------------------------------------------------------
+
+
+async def create(
+    ex: Exchange, collection: str, body: Record, idempotency_key: str | None
+) -> Record:
+    response = await ex.write("POST", ex.profile.path(collection), body, idempotency_key)
+    return _item(ex.profile, response.body)
+
+
+async def update(
+    ex: Exchange, collection: str, object_id: str, body: Record, idempotency_key: str | None
+) -> Record:
+    path = ex.profile.path(collection) + "/" + object_id
+    response = await ex.write("PATCH", path, body, idempotency_key)
+    return _item(ex.profile, response.body)
+
+
+async def delete(
+    ex: Exchange, collection: str, object_id: str, idempotency_key: str | None
+) -> None:
+    await ex.write("DELETE", ex.profile.path(collection) + "/" + object_id, None, idempotency_key)
+
+
+async def update_me(ex: Exchange, body: Record, idempotency_key: str | None) -> Record:
+    response = await ex.write("PATCH", ex.profile.path("me"), body, idempotency_key)
+    return _item(ex.profile, response.body)
+
+
+async def add_member(
+    ex: Exchange, organization_id: str, body: Record, idempotency_key: str | None
+) -> Record:
+    path = ex.profile.path("members", organization_id)
+    response = await ex.write("POST", path, body, idempotency_key)
+    return _item(ex.profile, response.body)
+
+
+async def remove_member(
+    ex: Exchange, organization_id: str, user_id: str, idempotency_key: str | None
+) -> None:
+    path = ex.profile.path("members", organization_id) + "/" + user_id
+    await ex.write("DELETE", path, None, idempotency_key)
+
+
+async def send_webhook_test(ex: Exchange, webhook_id: str, idempotency_key: str | None) -> Record:
+    path = ex.profile.path("webhooks") + "/" + webhook_id + "/test"
+    response = await ex.write("POST", path, None, idempotency_key)
+    return _item(ex.profile, response.body)
+
+
+async def auth_action(
+    ex: Exchange, action: str, body: Record | None, idempotency_key: str | None
+) -> Record:
+    """`login`, `refresh`, `logout` or `register`; token bodies come back bare."""
+    path = ex.profile.path("auth") + "/" + action
+    # Logging in and registering is how a caller without a credential gets one.
+    public = action in ("login", "register", "refresh")
+    response = await ex.write("POST", path, body, idempotency_key, public=public)
+    return response.body if isinstance(response.body, dict) else {}

@@ -20,8 +20,11 @@ import orjson
 from restloom.upstream.credentials import Credential, auth_headers
 from restloom.upstream.errors import FailureKind, UpstreamError, error_from_response
 from restloom.upstream.profile import Profile
+from restloom.upstream.retry import backoff, write_is_retryable
 
 Params = tuple[tuple[str, str], ...]
+
+WRITE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Response:
 class ExchangeStats:
     requests: int = 0  # calls actually sent to the upstream
     coalesced: int = 0  # GETs answered by an identical call already in flight
+    retries: int = 0  # calls repeated after a failure
 
 
 def create_session(max_connections: int, connect_timeout: float) -> aiohttp.ClientSession:
@@ -85,9 +89,11 @@ class UpstreamClient:
         params: Params = (),
         json: Any = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        public: bool = False,
     ) -> Response:
         """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed."""
-        if (caller.credential or self.service_credential) is None:
+        if not public and (caller.credential or self.service_credential) is None:
             raise UpstreamError(
                 kind=FailureKind.NO_CREDENTIAL,
                 message="Send X-API-Key or Authorization: Bearer with your request",
@@ -187,9 +193,20 @@ class Exchange:
         path: str,
         json: Any = None,
         idempotency_key: str | None = None,
+        *,
+        public: bool = False,
     ) -> Response:
+        """POST/PATCH/DELETE. Repeated after a broken connection or timeout only with a key."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return await self._send(method, path, (), json, headers)
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return await self._send(method, path, (), json, headers, public=public)
+            except UpstreamError as error:
+                if attempt + 1 == WRITE_ATTEMPTS or not write_is_retryable(error, idempotency_key):
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(backoff(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send(
         self,
@@ -198,9 +215,13 @@ class Exchange:
         params: Params = (),
         json: Any = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        public: bool = False,
     ) -> Response:
         self.stats.requests += 1
-        return await self.client.send(self.caller, method, path, params, json, extra_headers)
+        return await self.client.send(
+            self.caller, method, path, params, json, extra_headers, public=public
+        )
 
 
 def _parse_body(raw: bytes) -> Any:

@@ -114,6 +114,7 @@ class Profile(_Model):
         "organizations": "/organizations",
         "members": "/organizations/{id}/members",
         "webhooks": "/webhooks",
+        "auth": "/auth",
     }
     # Logical filter name -> query parameter name.
     filter_params: dict[str, str] = {
@@ -139,7 +140,16 @@ class Profile(_Model):
         return self.prefix + (template.replace("{id}", parent_id) if parent_id else template)
 
 
-REQUIRED_PATHS = ("contacts", "resources", "users", "me", "organizations", "members", "webhooks")
+REQUIRED_PATHS = (
+    "contacts",
+    "resources",
+    "users",
+    "me",
+    "organizations",
+    "members",
+    "webhooks",
+    "auth",
+)
 
 MOSSDESK = Profile(name="mossdesk")
 
