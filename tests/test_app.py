@@ -23,10 +23,13 @@ async def test_request_id_is_generated_when_absent_or_unsafe(client):
 
 
 async def test_request_id_reaches_the_upstream(client, http, sim):
-    await client.send("{ viewer { email } }", headers={"X-Request-Id": "trace-upstream-1"})
-    async with http.get(sim.url + "/__sim/requests") as resp:
-        seen = await resp.json()
-    assert any(r["request_id"] == "trace-upstream-1" for r in seen["requests"])
+    await client.data(
+        'mutation { updateViewer(input: {username: "traced_user"}) { user { username } } }',
+        headers={"X-Request-Id": "trace-upstream-1"},
+    )
+    async with http.get(sim.url + "/__sim/audit") as resp:
+        entries = (await resp.json())["entries"]
+    assert entries[-1]["request_id"] == "trace-upstream-1"
 
 
 async def test_service_credential_is_used_when_caller_sends_none(http, sim):

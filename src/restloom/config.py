@@ -17,7 +17,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from restloom.upstream.profile import BUILTIN_PROFILES, Profile
+from restloom.upstream.profile import (
+    BUILTIN_PROFILES,
+    Profile,
+    UnknownBaseProfile,
+    profile_from_table,
+)
 
 ENV_PREFIX = "RESTLOOM_"
 
@@ -46,15 +51,31 @@ class Settings(BaseSettings):
     max_depth: int = Field(12, ge=1)
     max_aliases: int = Field(30, ge=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Profiles written in the settings file: [profiles.NAME], optionally "
+        "`extends` a built-in one.",
+    )
 
     def upstream_profile(self) -> Profile:
+        if self.profile in self.profiles:
+            return _custom_profile(self.profile, self.profiles[self.profile])
         try:
             return BUILTIN_PROFILES[self.profile]
         except KeyError:
-            known = ", ".join(sorted(BUILTIN_PROFILES))
+            known = ", ".join(sorted({*BUILTIN_PROFILES, *self.profiles}))
             raise ConfigError(
                 f"setting `profile`: unknown profile {self.profile!r} (known: {known})"
             ) from None
+
+
+def _custom_profile(name: str, table: dict[str, Any]) -> Profile:
+    try:
+        return profile_from_table(name, table)
+    except UnknownBaseProfile as exc:
+        raise ConfigError(f"setting `profiles.{name}.extends`: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, prefix=f"profiles.{name}.")) from None
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -86,10 +107,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return settings
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     lines = []
     for error in exc.errors():
-        name = ".".join(str(part) for part in error["loc"])
+        name = prefix + ".".join(str(part) for part in error["loc"])
         env = ENV_PREFIX + name.upper() if "." not in name else None
         where = f" (environment variable {env})" if env else ""
         value = error.get("input")

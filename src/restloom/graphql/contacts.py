@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import UNSET
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -20,7 +21,13 @@ from restloom.graphql.connections import (
 )
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
-from restloom.graphql.writes import DeletePayload, create_record, delete_record, update_record
+from restloom.graphql.writes import (
+    UPDATE_DESCRIPTION,
+    DeletePayload,
+    create_record,
+    delete_record,
+    update_record,
+)
 from restloom.upstream.api import ListQuery
 from restloom.upstream.pages import Record
 
@@ -51,6 +58,9 @@ class Contact(Node):
     phone: str | None
     company: str | None
     job_title: str | None
+    custom_properties: JSON | None = strawberry.field(
+        description="The upstream's custom properties (null where it has none)."
+    )
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -65,6 +75,7 @@ class Contact(Node):
             phone=record.get("phone"),
             company=record.get("company"),
             job_title=record.get("job_title"),
+            custom_properties=record.get("custom_properties"),
             created_at=parse_time(record.get("created_at")),
             updated_at=parse_time(record.get("updated_at")),
         )
@@ -106,9 +117,10 @@ class CreateContactInput:
     phone: str | None = UNSET
     company: str | None = UNSET
     job_title: str | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
-@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+@strawberry.input(description=UPDATE_DESCRIPTION)
 class UpdateContactInput:
     id: strawberry.ID
     first_name: str | None = UNSET
@@ -117,6 +129,7 @@ class UpdateContactInput:
     phone: str | None = UNSET
     company: str | None = UNSET
     job_title: str | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
 @strawberry.input

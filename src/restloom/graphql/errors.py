@@ -47,6 +47,13 @@ _STATUS_CODES = {
 }
 
 
+# Upstream codes whose meaning the status alone does not carry.
+_UPSTREAM_CODES = {
+    # IETF idempotency-key draft: 422 when a key is reused with another request.
+    "IDEMPOTENCY_KEY_REUSED": "CONFLICT",
+}
+
+
 def camel_case(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -62,7 +69,7 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code, message = "UPSTREAM_UNAVAILABLE", "The upstream service is unavailable"
     else:
         status = error.status or 500
-        code = _STATUS_CODES.get(status, "INTERNAL_ERROR")
+        code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, "INTERNAL_ERROR")
         # An upstream 5xx body may carry internals (stack traces, hostnames): never pass it on.
         message = "The upstream service failed" if status >= 500 else error.message
     extensions: dict[str, Any] = {

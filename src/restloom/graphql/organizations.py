@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import UNSET
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from restloom.graphql.connections import (
@@ -31,6 +32,7 @@ from restloom.graphql.relay import (
 )
 from restloom.graphql.users import User, load_user
 from restloom.graphql.writes import (
+    UPDATE_DESCRIPTION,
     DeletePayload,
     create_record,
     delete_record,
@@ -97,6 +99,9 @@ class Organization(Node):
     slug: str | None
     description: str | None
     member_count: int | None
+    custom_properties: JSON | None = strawberry.field(
+        description="The upstream's custom properties (null where it has none)."
+    )
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -141,6 +146,7 @@ class Organization(Node):
             slug=record.get("slug"),
             description=record.get("description"),
             member_count=record.get("member_count"),
+            custom_properties=record.get("custom_properties"),
             created_at=parse_time(record.get("created_at")),
             updated_at=parse_time(record.get("updated_at")),
         )
@@ -177,14 +183,16 @@ class CreateOrganizationInput:
     name: str
     slug: str
     description: str | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
-@strawberry.input(description="Fields left out are unchanged; fields set to null are cleared.")
+@strawberry.input(description=UPDATE_DESCRIPTION)
 class UpdateOrganizationInput:
     id: strawberry.ID
     name: str | None = UNSET
     slug: str | None = UNSET
     description: str | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
 @strawberry.input
@@ -279,9 +287,8 @@ async def add_organization_member(
 ) -> AddOrganizationMemberPayload | None:
     organization_id = database_id_for("Organization", input.organization_id)
     user_id = database_id_for("User", input.user_id)
-    body = {"user_id": user_id, "role": input.role.value}
     record = await api.add_member(
-        info.context.exchange, organization_id, body, idempotency_key(info)
+        info.context.exchange, organization_id, user_id, input.role.value, idempotency_key(info)
     )
     # The organization's member count changed too.
     forget(info, "organizations", organization_id, None)

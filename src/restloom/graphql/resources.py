@@ -22,7 +22,13 @@ from restloom.graphql.connections import (
 from restloom.graphql.context import Context
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
 from restloom.graphql.users import User, load_user
-from restloom.graphql.writes import DeletePayload, create_record, delete_record, update_record
+from restloom.graphql.writes import (
+    UPDATE_DESCRIPTION,
+    DeletePayload,
+    create_record,
+    delete_record,
+    update_record,
+)
 from restloom.upstream.api import ListQuery
 from restloom.upstream.pages import Record
 
@@ -71,6 +77,9 @@ class Resource(Node):
     status: ResourceStatus | None
     metadata: JSON | None
     owner_id: strawberry.Private[str | None]
+    custom_properties: JSON | None = strawberry.field(
+        description="The upstream's custom properties (null where it has none)."
+    )
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -90,6 +99,7 @@ class Resource(Node):
             status=ResourceStatus(status) if status else None,
             metadata=record.get("metadata"),
             owner_id=str(owner) if owner is not None else None,
+            custom_properties=record.get("custom_properties"),
             created_at=parse_time(record.get("created_at")),
             updated_at=parse_time(record.get("updated_at")),
         )
@@ -134,14 +144,10 @@ class CreateResourceInput:
     description: str | None = UNSET
     status: ResourceStatus | None = UNSET
     metadata: JSON | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
-@strawberry.input(
-    description=(
-        "Fields left out are unchanged; fields set to null are cleared. `metadata` is merged: "
-        "keys given are set, keys set to null are removed, keys not mentioned are kept."
-    )
-)
+@strawberry.input(description=UPDATE_DESCRIPTION)
 class UpdateResourceInput:
     id: strawberry.ID
     name: str | None = UNSET
@@ -149,6 +155,7 @@ class UpdateResourceInput:
     type: ResourceType | None = UNSET
     status: ResourceStatus | None = UNSET
     metadata: JSON | None = UNSET
+    custom_properties: JSON | None = UNSET
 
 
 @strawberry.input

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from restloom.graphql.context import Context
 
 
+UPDATE_DESCRIPTION = (
+    "Fields left out are unchanged; fields set to null are cleared. JSON maps (`metadata`, "
+    "`customProperties`) are merged: keys given are set, keys set to null are removed, and "
+    "keys not mentioned are kept."
+)
+
+
 def body_of(value: Any, *, skip: tuple[str, ...] = ("id",)) -> Record:
     """An input object as the upstream's JSON body: fields left out stay out, null stays null.
 
@@ -62,9 +69,10 @@ def forget(
     """After a write, later fields of this request must read the new state."""
     loaders = info.context.loaders
     loader = loaders.objects(collection)
-    loader.clear(object_id)
     if record is not None:
-        loader.prime(object_id, record)
+        loader.prime(object_id, record, force=True)
+    elif loader.cache_map.get(object_id) is not None:
+        loader.clear(object_id)
     loaders.windows.clear_all()
 
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from restloom.upstream.client import Exchange, Params
 from restloom.upstream.errors import not_found
 from restloom.upstream.pages import Page, Record, parse_page, plan_pages
-from restloom.upstream.profile import Profile, SortStyle
+from restloom.upstream.profile import IdType, Profile, SortStyle
 
 
 class Direction(StrEnum):
@@ -72,6 +72,13 @@ def _list_params(profile: Profile, query: ListQuery) -> list[tuple[str, str]]:
                 sign = "-" if query.sort.direction is Direction.DESC else ""
                 params.append((spec.param, sign + query.sort.field))
     return params
+
+
+def wire_id(profile: Profile, object_id: str) -> str | int:
+    """An id as the upstream's JSON bodies carry it (integer ids as numbers)."""
+    if profile.id_type is IdType.INTEGER and object_id.isdigit():
+        return int(object_id)
+    return object_id
 
 
 def _item(profile: Profile, body: object) -> Record:
@@ -184,9 +191,26 @@ async def create(
 async def update(
     ex: Exchange, collection: str, object_id: str, body: Record, idempotency_key: str | None
 ) -> Record:
+    """PATCH only what the caller gave; maps are merged, never dropped (see `merge_maps`)."""
+    replaced = [f for f in ex.profile.replace_on_patch if isinstance(body.get(f), dict)]
+    if replaced:
+        current = await fetch_one(ex, collection, object_id)
+        body = {**body, **{f: merge_maps(current.get(f), body[f]) for f in replaced}}
     path = ex.profile.path(collection) + "/" + object_id
     response = await ex.write("PATCH", path, body, idempotency_key)
     return _item(ex.profile, response.body)
+
+
+def merge_maps(current: object, changes: Record) -> Record:
+    """The whole map to send to an upstream that replaces it: keys set to null go away,
+    keys given are set, and every key the caller did not mention is kept."""
+    merged = dict(current) if isinstance(current, dict) else {}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
 
 
 async def delete(
@@ -201,9 +225,10 @@ async def update_me(ex: Exchange, body: Record, idempotency_key: str | None) -> 
 
 
 async def add_member(
-    ex: Exchange, organization_id: str, body: Record, idempotency_key: str | None
+    ex: Exchange, organization_id: str, user_id: str, role: str, idempotency_key: str | None
 ) -> Record:
     path = ex.profile.path("members", organization_id)
+    body = {"user_id": wire_id(ex.profile, user_id), "role": role}
     response = await ex.write("POST", path, body, idempotency_key)
     return _item(ex.profile, response.body)
 

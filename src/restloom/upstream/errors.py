@@ -30,8 +30,10 @@ class UpstreamError(Exception):
         return self.message
 
 
-def dig(body: Any, dotted: str) -> Any:
+def dig(body: Any, dotted: str | None) -> Any:
     """`dig({"error": {"code": "X"}}, "error.code") == "X"`; None where the path breaks."""
+    if dotted is None:
+        return None
     value = body
     for part in dotted.split("."):
         if not isinstance(value, dict):
@@ -50,6 +52,8 @@ def error_from_response(
     code = dig(body, spec.code_path)
     message = dig(body, spec.message_path)
     field = dig(body, spec.field_path)
+    if isinstance(code, dict | list):
+        code = None  # a path that names an object, e.g. "error" in {"error": {...}}
     return UpstreamError(
         kind=FailureKind.HTTP,
         status=status,

@@ -9,6 +9,7 @@ extend one of them or describe a new one field by field.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,11 +78,11 @@ class BatchSpec(_Model):
 
 
 class ErrorSpec(_Model):
-    """Dotted paths into an error body; a missing path yields None."""
+    """Dotted paths into an error body; a missing path (or None here) yields None."""
 
-    code_path: str = "error.code"
-    message_path: str = "error.message"
-    field_path: str = "error.field"
+    code_path: str | None = "error.code"
+    message_path: str | None = "error.message"
+    field_path: str | None = "error.field"
 
 
 class IdType(StrEnum):
@@ -125,6 +126,9 @@ class Profile(_Model):
         "updated_after": "updated_after",
     }
     rate_limit: RateLimitSpec | None = None
+    # Map fields that a PATCH replaces wholesale (keys not sent are removed, like
+    # MOCO's custom_properties): restloom reads the current map and sends it merged.
+    replace_on_patch: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _paths_complete(self) -> Profile:
@@ -151,6 +155,78 @@ REQUIRED_PATHS = (
     "auth",
 )
 
+# Seeds 000 + 004: X-API-Key, {data, meta} envelope, sort + order, filter[id] batch lookup.
 MOSSDESK = Profile(name="mossdesk")
 
-BUILTIN_PROFILES: dict[str, Profile] = {"mossdesk": MOSSDESK}
+# Seeds 001/002: Token auth, header pagination, sort_by, integer ids, bare bodies.
+MOCO = Profile(
+    name="moco",
+    auth=AuthSpec(scheme=AuthScheme.TOKEN),
+    pagination=PaginationSpec(
+        style=PaginationStyle.HEADERS, default_size=100, max_size=100, total_header="X-Total"
+    ),
+    sort=SortSpec(style=SortStyle.FIELD_SPACE_DIRECTION, param="sort_by"),
+    errors=ErrorSpec(code_path=None, message_path="message", field_path="field"),
+    batch=None,
+    id_type=IdType.INTEGER,
+    item_key=None,
+    filter_params={
+        "status": "status",
+        "type": "type",
+        "search": "search",
+        "role": "role",
+        "updated_after": "updated_after",
+    },
+    rate_limit=RateLimitSpec(requests=15, per_seconds=15),
+    replace_on_patch=("custom_properties",),
+)
+
+# Seed 003: HTTP Basic, page + limit with {data, total, page, limit}, flat error bodies.
+TEMPLATE = Profile(
+    name="template",
+    prefix="/v1",
+    auth=AuthSpec(scheme=AuthScheme.BASIC),
+    pagination=PaginationSpec(
+        style=PaginationStyle.BODY, size_param="limit", max_size=100, total_path="total"
+    ),
+    sort=SortSpec(style=SortStyle.SIGNED),
+    errors=ErrorSpec(code_path="error", message_path="message", field_path="details.field"),
+    batch=BatchSpec(param="ids"),
+    item_key=None,
+    rate_limit=RateLimitSpec(requests=100, per_seconds=60),
+)
+
+BUILTIN_PROFILES: dict[str, Profile] = {p.name: p for p in (MOSSDESK, MOCO, TEMPLATE)}
+
+
+def profile_from_table(name: str, table: dict[str, Any]) -> Profile:
+    """A profile written in the settings file, from scratch or `extends = "<built-in>"`.
+
+    Tables merge key by key into the base profile, so `[profiles.x.paths]` with
+    one entry renames one path and keeps the others. Raises `UnknownBaseProfile`
+    or pydantic's `ValidationError`, whose locations name the field.
+    """
+    fields = dict(table)
+    base_name = fields.pop("extends", None)
+    base: dict[str, Any] = {}
+    if base_name is not None:
+        if base_name not in BUILTIN_PROFILES:
+            raise UnknownBaseProfile(base_name)
+        base = BUILTIN_PROFILES[base_name].model_dump(mode="json")
+    return Profile.model_validate({**_merge(base, fields), "name": name})
+
+
+class UnknownBaseProfile(ValueError):
+    def __init__(self, base_name: str) -> None:
+        known = ", ".join(sorted(BUILTIN_PROFILES))
+        super().__init__(f"unknown built-in profile {base_name!r} (known: {known})")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
