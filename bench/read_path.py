@@ -81,7 +81,14 @@ class Result:
 
 
 async def measure(
-    session: aiohttp.ClientSession, gateway: str, sim: str, name: str, query: str, levels: int, runs: int, latency: float
+    session: aiohttp.ClientSession,
+    gateway: str,
+    sim: str,
+    name: str,
+    query: str,
+    levels: int,
+    runs: int,
+    latency: float,
 ) -> Result:
     async def run_once() -> None:
         async with session.post(
@@ -125,11 +132,15 @@ async def main() -> None:
             await wait_for(session, sim + "/__sim/stats")
             await wait_for(session, gateway + "/healthz")
             results = [
-                await measure(session, gateway, sim, name, query, levels, args.runs, args.latency_ms)
+                await measure(
+                    session, gateway, sim, name, query, levels, args.runs, args.latency_ms
+                )
                 for name, (query, levels) in QUERIES.items()
             ]
     print(f"upstream latency {args.latency_ms:g} ms, {args.runs} runs per query, sequential")
-    print(f"{'query':<38}{'upstream/query':>15}{'p50 ms':>9}{'p95 ms':>9}{'ideal ms':>10}{'p50/ideal':>11}")
+    print(
+        f"{'query':<38}{'upstream/query':>15}{'p50 ms':>9}{'p95 ms':>9}{'ideal ms':>10}{'p50/ideal':>11}"
+    )
     for r in results:
         print(
             f"{r.name:<38}{r.upstream_per_query:>15.1f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"

@@ -9,9 +9,7 @@ from restloom.sim.server import SimServer
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 # Small enough to start in milliseconds; 90 users keep every users batch under 100 ids.
-TEST_DATASET = SimConfig(
-    seed=7, contacts=120, resources=60, users=90, organizations=30, webhooks=6
-)
+TEST_DATASET = SimConfig(seed=7, contacts=120, resources=60, users=90, organizations=30, webhooks=6)
 FULL_KEY = TEST_DATASET.full_key
 READ_KEY = TEST_DATASET.read_key
 

@@ -21,7 +21,9 @@ def test_schema_file_matches_the_code():
     result = restloom("export-schema")
     assert result.returncode == 0, result.stderr
     committed = (ROOT / "schema.graphql").read_text()
-    assert result.stdout == committed, "schema.graphql is stale: run `restloom export-schema > schema.graphql`"
+    assert result.stdout == committed, (
+        "schema.graphql is stale: run `restloom export-schema > schema.graphql`"
+    )
 
 
 def test_serve_without_upstream_names_the_setting():

@@ -91,7 +91,9 @@ def run_serve(args: argparse.Namespace) -> None:
 async def _serve(settings: Settings) -> None:
     from restloom.app import create_app
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )
@@ -118,7 +120,7 @@ async def _demo(args: argparse.Namespace) -> None:
             f"             (send one as X-API-Key; without one the full key is used)\n"
             f"  try:\n"
             f"    curl -s {base}/graphql -H 'Content-Type: application/json' \\\n"
-            f"      -d '{{\"query\": \"{{ viewer {{ email }} contacts(first: 3) "
+            f'      -d \'{{"query": "{{ viewer {{ email }} contacts(first: 3) '
             f"{{ totalCount nodes {{ firstName email }} }} }}\"}}'\n"
             f"  or paste into GraphiQL:\n{EXAMPLE_QUERY}\n",
             flush=True,

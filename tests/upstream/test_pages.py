@@ -33,9 +33,7 @@ def test_plan_pages_is_minimal_for_every_small_window():
         for end in range(start + 1, start + 45):
             plan = plan_pages(start, end, max_size)
             assert covers(plan, start, end)
-            fewest = min(
-                (end - 1) // s - start // s + 1 for s in range(1, max_size + 1)
-            )
+            fewest = min((end - 1) // s - start // s + 1 for s in range(1, max_size + 1))
             assert len(plan.pages) == fewest
 
 
