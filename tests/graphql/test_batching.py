@@ -3,7 +3,6 @@
 import math
 
 from restloom.config import Settings
-from restloom.upstream.profile import MOSSDESK
 from tests.conftest import FULL_KEY
 from tests.support import GatewayServer, GraphQLClient
 
@@ -34,10 +33,13 @@ async def test_nested_members_cost_one_plus_25_plus_one(client, stats):
     assert "GET /users/{id}" not in by_route
 
 
-async def test_without_batch_lookup_each_user_once(http, sim, stats, monkeypatch):
-    profile = MOSSDESK.model_copy(update={"batch": None})
-    monkeypatch.setattr(Settings, "upstream_profile", lambda self: profile)
-    async with GatewayServer(Settings(upstream_url=sim.url)) as gateway:
+async def test_without_batch_lookup_each_user_once(http, sim, stats):
+    settings = Settings(
+        upstream_url=sim.url,
+        profile="no-batch",
+        profiles={"no-batch": {"extends": "mossdesk", "batch": False}},
+    )
+    async with GatewayServer(settings) as gateway:
         client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
         await stats.reset()
         data = await client.data(NESTED)

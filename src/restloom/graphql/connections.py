@@ -69,10 +69,13 @@ async def list_connection(
     )
 
 
-def sort_of(order: Any) -> Sort | None:
-    """An `XOrder` input (with `field` and `direction` enums) as an upstream sort."""
-    if order is None:
-        return None
+def sort_of(order: Any) -> Sort:
+    """An `XOrder` input (with `field` and `direction` enums) as an upstream sort.
+
+    Resolvers pass the input's defaults when the caller gives none: upstreams
+    disagree on their default order, and the same query must list the same way
+    whichever profile is behind it.
+    """
     return Sort(field=order.field.value, direction=Direction(order.direction.value))
 
 

@@ -100,7 +100,10 @@ async def resolve_contacts(
     order_by: ContactOrder | None = None,
 ) -> Connection[Contact]:
     query = ListQuery.build(
-        "contacts", sort=sort_of(order_by), search=search, updated_after=iso(updated_after)
+        "contacts",
+        sort=sort_of(order_by or ContactOrder()),
+        search=search,
+        updated_after=iso(updated_after),
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Contact.from_record)

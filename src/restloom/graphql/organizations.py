@@ -169,7 +169,9 @@ async def resolve_organizations(
     order_by: OrganizationOrder | None = None,
 ) -> Connection[Organization]:
     query = ListQuery.build(
-        "organizations", sort=sort_of(order_by), updated_after=iso(updated_after)
+        "organizations",
+        sort=sort_of(order_by or OrganizationOrder()),
+        updated_after=iso(updated_after),
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Organization.from_record)

@@ -125,7 +125,7 @@ async def resolve_resources(
 ) -> Connection[Resource]:
     query = ListQuery.build(
         "resources",
-        sort=sort_of(order_by),
+        sort=sort_of(order_by or ResourceOrder()),
         status=filter.status.value if filter and filter.status else None,
         type=filter.type.value if filter and filter.type else None,
         updated_after=iso(updated_after),

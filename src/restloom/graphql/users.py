@@ -116,7 +116,7 @@ async def resolve_users(
 ) -> Connection[User]:
     query = ListQuery.build(
         "users",
-        sort=sort_of(order_by),
+        sort=sort_of(order_by or UserOrder()),
         search=search,
         role=role.value if role else None,
         updated_after=iso(updated_after),

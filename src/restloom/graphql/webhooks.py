@@ -84,7 +84,9 @@ async def resolve_webhooks(
     updated_after: datetime | None = None,
     order_by: WebhookOrder | None = None,
 ) -> Connection[Webhook]:
-    query = ListQuery.build("webhooks", sort=sort_of(order_by), updated_after=iso(updated_after))
+    query = ListQuery.build(
+        "webhooks", sort=sort_of(order_by or WebhookOrder()), updated_after=iso(updated_after)
+    )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Webhook.from_record)
 

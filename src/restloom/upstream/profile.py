@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Model(BaseModel):
@@ -78,11 +78,15 @@ class BatchSpec(_Model):
 
 
 class ErrorSpec(_Model):
-    """Dotted paths into an error body; a missing path (or None here) yields None."""
+    """Dotted paths into an error body; a path that is missing there (or empty here) yields None."""
 
     code_path: str | None = "error.code"
     message_path: str | None = "error.message"
     field_path: str | None = "error.field"
+
+    _empty_is_none = field_validator("code_path", "message_path", "field_path")(
+        lambda value: value or None
+    )
 
 
 class IdType(StrEnum):
@@ -104,7 +108,7 @@ class Profile(_Model):
     errors: ErrorSpec = ErrorSpec()
     batch: BatchSpec | None = BatchSpec()
     id_type: IdType = IdType.STRING
-    # Single objects come wrapped as {"data": {...}}; None means a bare object.
+    # Single objects come wrapped as {"data": {...}}; None (or "" in TOML) means a bare object.
     item_key: str | None = "data"
     # Collection name -> path below the prefix; `{id}` is the parent's id.
     paths: dict[str, str] = {
@@ -129,6 +133,12 @@ class Profile(_Model):
     # Map fields that a PATCH replaces wholesale (keys not sent are removed, like
     # MOCO's custom_properties): restloom reads the current map and sends it merged.
     replace_on_patch: tuple[str, ...] = ()
+
+    # TOML has no null: an empty string (or `batch = false`) says "none".
+    _empty_is_none = field_validator("item_key")(lambda value: value or None)
+    _false_is_none = field_validator("batch", mode="before")(
+        lambda value: None if value is False else value
+    )
 
     @model_validator(mode="after")
     def _paths_complete(self) -> Profile:
