@@ -1,0 +1,1 @@
+"""Request handlers: synchronous functions from ``Ctx`` to a style-neutral result."""
