@@ -313,3 +313,47 @@ async def test_impersonation_is_forwarded_and_recorded(client, http, sim):
     async with http.get(sim.url + "/__sim/audit") as resp:
         entries = (await resp.json())["entries"]
     assert entries[-1]["actor_user_id"] == target
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        'deleteContact(input: {id: "cnt_missing000"}) { deletedId }',
+        'deleteResource(input: {id: "res_missing000"}) { deletedId }',
+        'updateOrganization(input: {id: "org_missing000", name: "X"}) { organization { id } }',
+        'deleteWebhook(input: {id: "whk_missing000"}) { deletedId }',
+        'testWebhook(input: {id: "whk_missing000"}) { delivered }',
+    ],
+)
+async def test_missing_targets_are_not_found(client, selection):
+    reply = await client.send(f"mutation {{ {selection} }}")
+    assert reply.codes() == ["NOT_FOUND"]
+    assert reply.errors[0]["extensions"]["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("selection", "field"),
+    [
+        (
+            'createOrganization(input: {name: "Bad", slug: "Not A Slug!"}) { organization { id } }',
+            "slug",
+        ),
+        (
+            'createOrganization(input: {name: "", slug: "fine-slug-1"}) { organization { id } }',
+            "name",
+        ),
+        ('updateViewer(input: {email: "nope"}) { user { id } }', "email"),
+        ("updateViewer(input: {profile: {avatarUrl: 7}}) { user { id } }", None),
+        (
+            'createWebhook(input: {url: "https://example.com/h", events: ["no.such.event"]}) { webhook { id } }',
+            "events",
+        ),
+    ],
+)
+async def test_validation_errors_name_the_input_field(client, selection, field):
+    reply = await client.send(f"mutation {{ {selection} }}")
+    if field is None:  # a wrong GraphQL type never reaches the upstream
+        assert reply.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+        return
+    assert reply.codes() == ["VALIDATION_ERROR"]
+    assert reply.errors[0]["extensions"]["field"] == field
