@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -6,6 +7,7 @@ import pytest
 from restloom.config import Settings
 from restloom.sim.config import SimConfig
 from restloom.sim.server import SimServer
+from tests.redis_support import drop_namespace, require_redis
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 # Small enough to start in milliseconds; 90 users keep every users batch under 100 ids.
@@ -50,3 +52,17 @@ def client(http: aiohttp.ClientSession, gateway: GatewayServer) -> GraphQLClient
 @pytest.fixture
 def stats(http: aiohttp.ClientSession, sim: SimServer) -> SimStats:
     return SimStats(http, sim.url)
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """REDIS_URL if it answers; otherwise skip (fail under CI=true)."""
+    return await require_redis()
+
+
+@pytest.fixture
+async def redis_namespace(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own, deleted afterwards."""
+    namespace = f"restloom-test-{uuid.uuid4().hex[:12]}"
+    yield namespace
+    await drop_namespace(redis_url, namespace)

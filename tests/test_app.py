@@ -22,7 +22,20 @@ async def test_request_id_is_generated_when_absent_or_unsafe(client):
     assert unsafe.headers["X-Request-Id"] != "bad id\twith spaces"
 
 
-async def test_request_id_reaches_the_upstream(client, http, sim):
+async def test_request_id_reaches_every_upstream_call(client, http, sim):
+    async with http.delete(sim.url + "/__sim/requests"):
+        pass
+    await client.data(
+        "{ viewer { email } organizations(first: 3) { nodes { members(first: 2) { nodes { email } } } } }",
+        headers={"X-Request-Id": "trace-read-7"},
+    )
+    async with http.get(sim.url + "/__sim/requests") as resp:
+        seen = (await resp.json())["requests"]
+    assert len(seen) == 1 + 1 + 3 + 1  # viewer, organizations, 3 member lists, 1 user batch
+    assert {r["request_id"] for r in seen} == {"trace-read-7"}
+
+
+async def test_request_id_reaches_the_upstream_on_writes(client, http, sim):
     await client.data(
         'mutation { updateViewer(input: {username: "traced_user"}) { user { username } } }',
         headers={"X-Request-Id": "trace-upstream-1"},
@@ -60,7 +73,7 @@ async def test_bearer_token_is_forwarded(client, http, sim):
 
 async def test_get_queries_graphiql_and_health(http, gateway):
     async with http.get(gateway.url + "/graphql", params={"query": "{ __typename }"}) as resp:
-        assert (await resp.json()) == {"data": {"__typename": "Query"}}
+        assert (await resp.json())["data"] == {"__typename": "Query"}
     async with http.get(gateway.url + "/graphql", headers={"Accept": "text/html"}) as resp:
         assert resp.status == 200
         assert "graphiql" in (await resp.text()).lower()

@@ -12,15 +12,18 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from restloom.config import Settings
+from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
 from restloom.graphql.context import Context
 from restloom.graphql.relay import CursorCodec
 from restloom.graphql.schema import build_schema
+from restloom.readiness import check as check_readiness
+from restloom.services import open_services
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 
@@ -45,9 +48,13 @@ class Gateway:
 
 class GraphQLRoute(GraphQL):
     def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
-        super().__init__(
-            build_schema(gateway.settings.max_depth, gateway.settings.max_aliases), **kwargs
+        settings = gateway.settings
+        schema = build_schema(
+            settings.max_depth,
+            settings.max_aliases,
+            upstream_stats=settings.response_extensions,
         )
+        super().__init__(schema, **kwargs)
         self.gateway = gateway
         self.cursors = CursorCodec(gateway.settings.cursor_secret.get_secret_value().encode())
 
@@ -79,6 +86,12 @@ class GraphQLRoute(GraphQL):
         # str, not bytes: bytes would make strawberry send binary WebSocket frames.
         return orjson.dumps(data).decode()
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page pulls GraphiQL from a CDN; ours serves it from the package (offline).
+        # root_path keeps the URLs right when restloom is mounted below `/`.
+        root = request.scope.get("root_path", "").rstrip("/")
+        return HTMLResponse(graphiql_html(root + "/graphql", root + STATIC_PATH))
+
 
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
@@ -94,24 +107,39 @@ def create_app(settings: Settings) -> Starlette:
             if settings.api_key
             else None
         )
+        services = open_services(settings, profile)
         gateway.client = UpstreamClient(
             session,
             str(settings.upstream_url),
             profile,
             service_credential=service,
             call_timeout=settings.upstream_timeout,
+            request_deadline=settings.request_deadline,
+            read_retries=settings.read_retries,
+            cache=services.cache,
+            budget=services.budget,
+            breaker=services.breaker,
         )
+        app.state.redis = services.redis
         try:
             yield
         finally:
             await session.close()
+            await services.close()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        assert gateway.client is not None, "the lifespan opens the upstream client before serving"
+        readiness = await check_readiness(gateway.client, request.app.state.redis)
+        return JSONResponse(readiness.body, status_code=200 if readiness.ready else 503)
 
     graphql = GraphQLRoute(gateway)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        static_mount(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic import AnyHttpUrl, Field, RedisDsn, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,12 +19,17 @@ from pydantic_settings import (
 
 from restloom.upstream.profile import (
     BUILTIN_PROFILES,
+    REQUIRED_PATHS,
     Profile,
+    RateLimitSpec,
     UnknownBaseProfile,
     profile_from_table,
 )
 
 ENV_PREFIX = "RESTLOOM_"
+
+# What `cache_ttls` may name: every collection a read can target.
+CACHE_TYPES = tuple(name for name in REQUIRED_PATHS if name != "auth")
 
 
 class ConfigError(Exception):
@@ -51,11 +56,52 @@ class Settings(BaseSettings):
     max_depth: int = Field(12, ge=1)
     max_aliases: int = Field(30, ge=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Caching, rate budget and failures (README: "Caching, rate budget and failures").
+    redis_url: RedisDsn | None = Field(
+        None,
+        description="Redis shared by every instance: cache, invalidation and rate budget. "
+        "Without it each process keeps its own.",
+    )
+    redis_namespace: str = Field(
+        "restloom", min_length=1, description="Prefix of every Redis key restloom writes."
+    )
+    cache_ttl: float = Field(0.0, ge=0, description="Seconds to cache upstream reads; 0: none.")
+    cache_ttls: dict[str, float] = Field(
+        default_factory=dict, description="cache_ttl per type, e.g. {contacts = 60, me = 0}."
+    )
+    rate_limit: RateLimitSpec | Literal["off"] | None = Field(
+        None,
+        description="The upstream's budget, {requests, per_seconds}, instead of the "
+        'profile\'s; "off" for none.',
+    )
+    request_deadline: float = Field(30.0, gt=0, description="Seconds per GraphQL request.")
+    read_retries: int = Field(2, ge=0, le=10, description="Repeats of a failed upstream GET.")
+    breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open it.")
+    breaker_cooldown: float = Field(10.0, gt=0, description="Seconds open before a probe.")
+    response_extensions: bool = Field(
+        True, description="Upstream request and cache-hit counts in each response's extensions."
+    )
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Profiles written in the settings file: [profiles.NAME], optionally "
         "`extends` a built-in one.",
     )
+
+    @field_validator("cache_ttls")
+    @classmethod
+    def _known_cache_types(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(CACHE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown type {', '.join(unknown)} (known: {', '.join(CACHE_TYPES)})")
+        if any(ttl < 0 for ttl in value.values()):
+            raise ValueError("TTLs are seconds >= 0")
+        return value
+
+    def upstream_rate_limit(self, profile: Profile) -> RateLimitSpec | None:
+        """The budget to keep to: this setting's, or else the profile's."""
+        if self.rate_limit == "off":
+            return None
+        return self.rate_limit if isinstance(self.rate_limit, RateLimitSpec) else profile.rate_limit
 
     def upstream_profile(self) -> Profile:
         if self.profile in self.profiles:

@@ -8,6 +8,7 @@ once, at the end of the operation, so the mapping lives in one place.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -65,8 +66,10 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code, message = "UPSTREAM_TIMEOUT", "The upstream service did not answer in time"
     elif error.kind is FailureKind.NO_CREDENTIAL:
         code, message = "UNAUTHENTICATED", error.message
-    elif error.kind is FailureKind.UNAVAILABLE:
+    elif error.kind in (FailureKind.UNAVAILABLE, FailureKind.CIRCUIT_OPEN):
         code, message = "UPSTREAM_UNAVAILABLE", "The upstream service is unavailable"
+    elif error.kind is FailureKind.RATE_LIMITED:
+        code, message = "RATE_LIMITED", error.message
     else:
         status = error.status or 500
         code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, "INTERNAL_ERROR")
@@ -82,7 +85,8 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
     if error.field:
         extensions["field"] = _graphql_field_name(error.field)
     if error.retry_after is not None:
-        extensions["retryAfter"] = error.retry_after
+        # Whole seconds, rounded up, like the Retry-After header.
+        extensions["retryAfter"] = max(1, math.ceil(error.retry_after))
     return message, {k: v for k, v in extensions.items() if v is not None}
 
 

@@ -28,6 +28,7 @@ from restloom.graphql.organizations import (
 )
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
+from restloom.graphql.upstream_stats import UpstreamStats
 from restloom.graphql.users import User, resolve_user, resolve_users, resolve_viewer
 from restloom.graphql.webhooks import Webhook, resolve_webhook, resolve_webhooks
 from restloom.upstream.pages import Record
@@ -127,19 +128,24 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schema:
+def build_schema(
+    max_depth: int = 12, max_aliases: int = 30, *, upstream_stats: bool = True
+) -> strawberry.Schema:
     # Built once: limiter rule classes made per request would defeat the validation cache.
     depth = QueryDepthLimiter(max_depth=max_depth)
     aliases = MaxAliasesLimiter(max_alias_count=max_aliases)
     rules = [*depth.validation_rules, *aliases.validation_rules]
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
+        ErrorFormatter,
+    ]
+    if upstream_stats:
+        extensions.append(UpstreamStats)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Contact, Resource, User, Organization, Webhook],
-        extensions=[
-            lambda: ParserCache(maxsize=512),
-            lambda: AddValidationRules(rules),
-            lambda: ValidationCache(maxsize=512),
-            ErrorFormatter,
-        ],
+        extensions=extensions,
     )

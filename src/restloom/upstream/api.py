@@ -87,9 +87,11 @@ def _item(profile: Profile, body: object) -> Record:
     return body if isinstance(body, dict) else {}
 
 
-async def fetch_one(ex: Exchange, collection: str, object_id: str) -> Record:
+async def fetch_one(
+    ex: Exchange, collection: str, object_id: str, *, cached: bool = True
+) -> Record:
     path = ex.profile.path(collection) + "/" + object_id
-    response = await ex.get(path)
+    response = await ex.get(path, cached=cached)
     return _item(ex.profile, response.body)
 
 
@@ -135,7 +137,22 @@ async def fetch_tail(ex: Exchange, query: ListQuery, count: int, not_before: int
 
 
 async def fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
-    """Objects by id, in the order asked; a missing id gets a NOT_FOUND error in its slot."""
+    """Objects by id, in the order asked; a missing id gets a NOT_FOUND error in its slot.
+
+    Records the cross-request cache holds are not fetched again; the others are
+    fetched and kept record by record, so that any later batch can use them.
+    """
+    cached = await ex.cached_records(collection, ids)
+    missing = [i for i in dict.fromkeys(ids) if i not in cached]
+    fetched = dict(zip(missing, await _fetch_many(ex, collection, missing), strict=True))
+    found = {i: r for i, r in fetched.items() if not isinstance(r, Exception)}
+    await ex.remember_records(collection, found)
+    return [cached[i] if i in cached else fetched[i] for i in ids]
+
+
+async def _fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
+    if not ids:
+        return []
     batch = ex.profile.batch
     if batch is None:
         return await _fetch_each(ex, collection, ids)
@@ -157,7 +174,8 @@ async def _fetch_chunk(ex: Exchange, collection: str, ids: list[str]) -> list[Re
         (spec.page_param, "1"),
         (spec.size_param, str(min(len(ids), spec.max_size))),
     )
-    response = await ex.get(ex.profile.path(collection), params)
+    # Not cached as a response: `fetch_many` keeps the records one by one instead.
+    response = await ex.get(ex.profile.path(collection), params, cached=False)
     return parse_page(spec, response.body, response.headers, 1, len(ids)).items
 
 
@@ -171,7 +189,7 @@ async def _fetch_each(ex: Exchange, collection: str, ids: list[str]) -> list[Rec
     async def one(object_id: str) -> Record | Exception:
         async with gate:
             try:
-                return await fetch_one(ex, collection, object_id)
+                return await fetch_one(ex, collection, object_id, cached=False)
             except Exception as exc:
                 return exc
 
@@ -194,7 +212,8 @@ async def update(
     """PATCH only what the caller gave; maps are merged, never dropped (see `merge_maps`)."""
     replaced = [f for f in ex.profile.replace_on_patch if isinstance(body.get(f), dict)]
     if replaced:
-        current = await fetch_one(ex, collection, object_id)
+        # Read past the cache: the merge must start from what the upstream holds now.
+        current = await fetch_one(ex, collection, object_id, cached=False)
         body = {**body, **{f: merge_maps(current.get(f), body[f]) for f in replaced}}
     path = ex.profile.path(collection) + "/" + object_id
     response = await ex.write("PATCH", path, body, idempotency_key)

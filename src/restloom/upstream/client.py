@@ -1,26 +1,42 @@
 """HTTP to the upstream: one shared session, and one `Exchange` per GraphQL request.
 
-`UpstreamClient` lives as long as the process and owns the aiohttp session.
-`Exchange` is what a single GraphQL request talks through: it attaches the
-caller's credential and request id to every call, shares one upstream call
-between identical GETs in flight, and counts what it sent.
+`UpstreamClient` lives as long as the process and owns the aiohttp session,
+the read cache, the rate budget and the circuit breaker. `Exchange` is what a
+single GraphQL request talks through: it attaches the caller's credential and
+request id to every call, answers GETs from the cache or shares one upstream
+call between identical GETs in flight, keeps every call within the request's
+deadline and the upstream's budget, retries reads, and counts what it did.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 import orjson
 
+from restloom.upstream.breaker import CircuitBreaker
 from restloom.upstream.credentials import Credential, auth_headers
+from restloom.upstream.deadline import Deadline
 from restloom.upstream.errors import FailureKind, UpstreamError, error_from_response
+from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
-from restloom.upstream.retry import backoff, write_is_retryable
+from restloom.upstream.ratelimit import RateBudget, wait_turn
+from restloom.upstream.readcache import CacheView, ReadCache, StoredResponse
+from restloom.upstream.retry import (
+    ReadRetries,
+    backoff,
+    is_upstream_failure,
+    may_have_committed,
+    write_is_retryable,
+)
 
 Params = tuple[tuple[str, str], ...]
 
@@ -47,7 +63,13 @@ class Response:
 class ExchangeStats:
     requests: int = 0  # calls actually sent to the upstream
     coalesced: int = 0  # GETs answered by an identical call already in flight
-    retries: int = 0  # calls repeated after a failure
+    retries: int = 0  # calls repeated after a failure or a 429
+    cache_hits: int = 0  # responses and records served from the cross-request cache
+
+
+def upstream_id(base_url: str) -> str:
+    """A short name for the upstream, for shared state that must not mix two of them."""
+    return hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:12]
 
 
 def create_session(max_connections: int, connect_timeout: float) -> aiohttp.ClientSession:
@@ -71,15 +93,30 @@ class UpstreamClient:
         *,
         service_credential: Credential | None = None,
         call_timeout: float = 10.0,
+        request_deadline: float = 30.0,
+        read_retries: int = 2,
+        cache: ReadCache | None = None,
+        budget: RateBudget | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.profile = profile
         self.service_credential = service_credential
         self.call_timeout = call_timeout
+        self.request_deadline = request_deadline
+        self.read_retries = read_retries
+        self.cache = cache
+        self.budget = budget
+        self.breaker = breaker or CircuitBreaker()
+        self.upstream_id = upstream_id(self.base_url)
 
-    def exchange(self, caller: Caller) -> Exchange:
-        return Exchange(self, caller)
+    def exchange(self, caller: Caller, deadline: Deadline | None = None) -> Exchange:
+        return Exchange(self, caller, deadline or Deadline.after(self.request_deadline))
+
+    def credential_for(self, caller: Caller) -> Credential | None:
+        """The credential the upstream sees for this caller."""
+        return caller.credential or self.service_credential
 
     async def send(
         self,
@@ -91,14 +128,15 @@ class UpstreamClient:
         extra_headers: Mapping[str, str] | None = None,
         *,
         public: bool = False,
+        time_limit: float | None = None,
     ) -> Response:
-        """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed."""
-        if not public and (caller.credential or self.service_credential) is None:
-            raise UpstreamError(
-                kind=FailureKind.NO_CREDENTIAL,
-                message="Send X-API-Key or Authorization: Bearer with your request",
-                request_id=caller.request_id,
-            )
+        """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed.
+
+        `time_limit` (seconds) replaces the call timeout, e.g. when the deadline is nearer.
+        """
+        timeout = self.call_timeout if time_limit is None else time_limit
+        if not public and self.credential_for(caller) is None:
+            raise no_credential(caller.request_id)
         url = self.base_url + path
         if params:
             url += "?" + urlencode(params)
@@ -111,7 +149,7 @@ class UpstreamClient:
                 url,
                 headers=headers,
                 data=orjson.dumps(json) if json is not None else None,
-                timeout=aiohttp.ClientTimeout(total=self.call_timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
                 raw = await resp.read()
                 body = _parse_body(raw)
@@ -120,7 +158,7 @@ class UpstreamClient:
         except TimeoutError as exc:
             raise UpstreamError(
                 kind=FailureKind.TIMEOUT,
-                message=f"Upstream did not answer within {self.call_timeout:g}s",
+                message=f"Upstream did not answer within {timeout:g}s",
                 request_id=caller.request_id,
             ) from exc
         except aiohttp.ClientError as exc:
@@ -141,7 +179,7 @@ class UpstreamClient:
 
     def _headers(self, caller: Caller) -> dict[str, str]:
         headers = {"Accept": "application/json", "X-Request-Id": caller.request_id}
-        credential = caller.credential or self.service_credential
+        credential = self.credential_for(caller)
         if credential is not None:
             headers.update(auth_headers(self.profile.auth, credential))
         if caller.impersonate_user_id:
@@ -155,16 +193,23 @@ class Exchange:
 
     client: UpstreamClient
     caller: Caller
+    deadline: Deadline = field(default_factory=lambda: Deadline.after(30.0))
     stats: ExchangeStats = field(default_factory=ExchangeStats)
-    _inflight: dict[tuple[str, Params], asyncio.Future[Response]] = field(default_factory=dict)
+    _inflight: dict[tuple[str, Params, bool], asyncio.Future[Response]] = field(
+        default_factory=dict
+    )
+    _view: CacheView | None = None
 
     @property
     def profile(self) -> Profile:
         return self.client.profile
 
-    async def get(self, path: str, params: Params = ()) -> Response:
-        """GET, sharing one upstream call between identical GETs in flight."""
-        key = (path, params)
+    async def get(self, path: str, params: Params = (), *, cached: bool = True) -> Response:
+        """GET, from the cache when `cached`, sharing one call between identical GETs in flight.
+
+        `cached=False` is for reads a write depends on: they must see the upstream as it is.
+        """
+        key = (path, params, cached)
         pending = self._inflight.get(key)
         if pending is not None:
             self.stats.coalesced += 1
@@ -172,7 +217,7 @@ class Exchange:
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            response = await self._send("GET", path, params)
+            response = await self._read(path, params, cached)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -187,6 +232,20 @@ class Exchange:
         finally:
             del self._inflight[key]
 
+    async def cached_records(self, collection: str, ids: list[str]) -> dict[str, Record]:
+        """The records of `ids` that the cross-request cache holds for this caller."""
+        view = self._cache_view()
+        if view is None:
+            return {}
+        found = await view.lookup_records(collection, ids)
+        self.stats.cache_hits += len(found)
+        return found
+
+    async def remember_records(self, collection: str, records: Mapping[str, Record]) -> None:
+        view = self._cache_view()
+        if view is not None and records:
+            await view.keep_records(collection, records)
+
     async def write(
         self,
         method: str,
@@ -196,7 +255,24 @@ class Exchange:
         *,
         public: bool = False,
     ) -> Response:
-        """POST/PATCH/DELETE. Repeated after a broken connection or timeout only with a key."""
+        """POST/PATCH/DELETE; afterwards, cached reads it may have changed are forgotten."""
+        try:
+            response = await self._write(method, path, json, idempotency_key, public)
+        except UpstreamError as error:
+            if may_have_committed(error):
+                await self._forget(path)
+            raise
+        except asyncio.CancelledError:
+            # The caller went away mid-write: the write may still have happened.
+            _in_background(self._forget(path))
+            raise
+        await self._forget(path)
+        return response
+
+    async def _write(
+        self, method: str, path: str, json: Any, idempotency_key: str | None, public: bool
+    ) -> Response:
+        """Repeated after a broken connection or timeout only with a key, within the deadline."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         for attempt in range(WRITE_ATTEMPTS):
             try:
@@ -204,9 +280,54 @@ class Exchange:
             except UpstreamError as error:
                 if attempt + 1 == WRITE_ATTEMPTS or not write_is_retryable(error, idempotency_key):
                     raise
+                pause = backoff(attempt)
+                if not self.deadline.allows(pause):
+                    raise
                 self.stats.retries += 1
-                await asyncio.sleep(backoff(attempt))
+                await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _read(self, path: str, params: Params, cached: bool) -> Response:
+        view = self._cache_view() if cached else None
+        if view is not None:
+            hit = await view.lookup(path, params)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return Response(status=hit.status, headers=hit.headers, body=hit.body)
+        retries = ReadRetries(self.client.read_retries)
+        while True:
+            try:
+                response = await self._send("GET", path, params)
+                break
+            except UpstreamError as error:
+                pause = retries.delay(error, self.deadline.remaining())
+                if pause is None:
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(pause)
+        if view is not None:
+            stored = StoredResponse(response.status, dict(response.headers), response.body)
+            await view.keep(path, params, stored)
+        return response
+
+    async def _forget(self, path: str) -> None:
+        cache = self.client.cache
+        if cache is None:
+            return
+        credential = self.client.credential_for(self.caller)
+        tokens = await cache.invalidate(path, credential.principal if credential else None)
+        if self._view is not None:
+            # Later fields of this request (a mutation's payload) read the new generation.
+            self._view.adopt(tokens)
+
+    def _cache_view(self) -> CacheView | None:
+        if self._view is None and self.client.cache is not None:
+            credential = self.client.credential_for(self.caller)
+            if credential is not None:  # without one the call fails before it is sent
+                self._view = self.client.cache.view(
+                    credential.principal, self.caller.impersonate_user_id
+                )
+        return self._view
 
     async def _send(
         self,
@@ -218,10 +339,96 @@ class Exchange:
         *,
         public: bool = False,
     ) -> Response:
+        """One attempt: past the breaker and the rate budget, within the deadline."""
+        client = self.client
+        credential = client.credential_for(self.caller)
+        if not public and credential is None:
+            raise no_credential(self.caller.request_id)
+        ticket = client.breaker.admit()
+        if ticket is None:
+            raise circuit_open(client.breaker.status().retry_in, self.caller.request_id)
+        budget_key = f"{client.upstream_id}:{credential.principal if credential else 'anonymous'}"
+        try:
+            timeout = await self._wait_for_turn(budget_key)
+        except BaseException:
+            client.breaker.release(ticket)
+            raise
         self.stats.requests += 1
-        return await self.client.send(
-            self.caller, method, path, params, json, extra_headers, public=public
-        )
+        try:
+            response = await client.send(
+                self.caller,
+                method,
+                path,
+                params,
+                json,
+                extra_headers,
+                public=public,
+                time_limit=timeout,
+            )
+        except UpstreamError as error:
+            if error.kind is FailureKind.TIMEOUT and timeout < client.call_timeout:
+                # Cut short by this request's deadline: that says nothing about the upstream.
+                client.breaker.release(ticket)
+            else:
+                client.breaker.record(ticket, ok=not is_upstream_failure(error))
+            if error.status == 429 and client.budget is not None:
+                # Everyone on this credential waits it out, not only this call.
+                await client.budget.hold_off(budget_key, error.retry_after or 1.0)
+            raise
+        except BaseException:
+            client.breaker.release(ticket)
+            raise
+        client.breaker.record(ticket, ok=True)
+        return response
+
+    async def _wait_for_turn(self, budget_key: str) -> float:
+        """Wait for a slot in the rate budget; the time then left for the call."""
+        budget = self.client.budget
+        if budget is not None:
+            turn = await wait_turn(budget, budget_key, self.deadline.remaining())
+            if not turn.granted:
+                raise UpstreamError(
+                    kind=FailureKind.RATE_LIMITED,
+                    message="The upstream's rate budget has no room before this request's "
+                    f"deadline ({self.deadline.seconds:g}s)",
+                    request_id=self.caller.request_id,
+                    retry_after=turn.wait,
+                )
+        timeout = min(self.client.call_timeout, self.deadline.remaining())
+        if timeout <= 0:
+            raise UpstreamError(
+                kind=FailureKind.TIMEOUT,
+                message=f"The request's deadline of {self.deadline.seconds:g}s has passed",
+                request_id=self.caller.request_id,
+            )
+        return timeout
+
+
+def no_credential(request_id: str) -> UpstreamError:
+    return UpstreamError(
+        kind=FailureKind.NO_CREDENTIAL,
+        message="Send X-API-Key or Authorization: Bearer with your request",
+        request_id=request_id,
+    )
+
+
+def circuit_open(retry_in: float, request_id: str) -> UpstreamError:
+    return UpstreamError(
+        kind=FailureKind.CIRCUIT_OPEN,
+        message="The upstream service is failing; calls are paused",
+        request_id=request_id,
+        retry_after=retry_in,
+    )
+
+
+# Invalidations started after their request was cancelled; referenced until they finish.
+_background_tasks: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Any) -> None:
+    task = asyncio.ensure_future(work)
+    _background_tasks.add(task)
+    task.add_done_callback(_background_tasks.discard)
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -234,10 +441,28 @@ def _parse_body(raw: bytes) -> Any:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    """Seconds to wait, from `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset`."""
+    named = {k.lower(): v for k, v in headers.items()}
+    value = named.get("retry-after")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            pass
+    reset = named.get("x-ratelimit-reset")
+    if reset is not None:
+        try:
+            seconds = float(reset)
+        except ValueError:
+            return None
+        # Seeds 003/004 send a Unix time; some upstreams send seconds from now.
+        return max(0.0, seconds - time.time()) if seconds > _UNIX_TIME_2001 else seconds
+    return None
+
+
+# Anything larger is a Unix timestamp, not a number of seconds to wait.
+_UNIX_TIME_2001 = 1_000_000_000

@@ -14,6 +14,8 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"  # no answer within the call's timeout
     UNAVAILABLE = "unavailable"  # connection refused, reset or dropped
     NO_CREDENTIAL = "no_credential"  # neither the caller nor the settings gave one
+    CIRCUIT_OPEN = "circuit_open"  # the breaker is open: not sent, the upstream is down
+    RATE_LIMITED = "rate_limited"  # not sent: the rate budget has no slot before the deadline
 
 
 @dataclass

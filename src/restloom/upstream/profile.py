@@ -130,6 +130,9 @@ class Profile(_Model):
         "updated_after": "updated_after",
     }
     rate_limit: RateLimitSpec | None = None
+    # Skip caching responses marked `Cache-Control: no-store`, `no-cache` or `private`,
+    # and cap the TTL at `max-age`.
+    honour_cache_control: bool = True
     # Map fields that a PATCH replaces wholesale (keys not sent are removed, like
     # MOCO's custom_properties): restloom reads the current map and sends it merged.
     replace_on_patch: tuple[str, ...] = ()
