@@ -6,13 +6,16 @@ gateway says it did. Both must agree that a cached read sends nothing.
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from restloom.config import Settings
-from tests.conftest import READ_KEY
+from restloom.sim.server import SimServer
+from tests.conftest import FULL_KEY, READ_KEY, TEST_DATASET
 from tests.redis_support import drop_namespace, require_redis
+from tests.support import GatewayServer, GraphQLClient, SimStats
 
 CONTACTS = "{ contacts(first: 10) { totalCount nodes { id databaseId firstName } } }"
 CONTACT = "query($id: ID!) { contact(id: $id) { databaseId firstName } }"
@@ -138,3 +141,30 @@ async def test_a_zero_ttl_turns_caching_off_for_that_type(sim, stats, http, cach
         await stats.reset()
         await client.data(both)
         assert (await stats.read())["by_route"] == {"GET /contacts": 1}
+
+
+@pytest.mark.parametrize(("honour", "viewer_requests"), [(True, 2), (False, 1)])
+async def test_cache_control_private_and_no_store_are_honoured(
+    http, cache_settings, honour, viewer_requests
+):
+    marked = replace(
+        TEST_DATASET,
+        cache_control={"GET /users/me": "private, max-age=60", "GET /webhooks": "no-store"},
+    )
+    async with SimServer(marked) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="marked",
+            profiles={"marked": {"extends": "mossdesk", "honour_cache_control": honour}},
+            **cache_settings,
+        )
+        async with GatewayServer(settings) as gateway:
+            client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
+            for _ in range(2):
+                await client.data(
+                    "{ viewer { email } webhooks(first: 2) { totalCount } contacts(first: 2) { totalCount } }"
+                )
+            by_route = (await SimStats(http, sim.url).read())["by_route"]
+    assert by_route["GET /users/me"] == viewer_requests
+    assert by_route["GET /webhooks"] == viewer_requests
+    assert by_route["GET /contacts"] == 1  # unmarked: cached either way

@@ -79,9 +79,7 @@ async def test_a_member_added_through_one_instance_shows_on_the_other(instances)
     assert after["members"]["totalCount"] == before["members"]["totalCount"] + 1
 
 
-# The 15 requests per 15 s, faster so that the test takes seconds (the 5% safety
-# margin of the slots is then 100 ms, far above loopback jitter).
-BUDGET, WINDOW = 15, 2.0
+BUDGET = 15
 COUNT = "{ contacts(first: 1) { totalCount } }"
 
 
@@ -91,21 +89,24 @@ def most_in_any_window(times: list[float], window: float) -> int:
     return max(sum(1 for s in times if t - window < s <= t) for t in times)
 
 
+# The 15 requests per 15 s (about 20 s of test: the budget is spent evenly),
+# and the same budget squeezed into 2 s for a longer burst.
+@pytest.mark.parametrize(("window", "queries"), [(15.0, BUDGET + 5), (2.0, 2 * BUDGET + 2)])
 async def test_a_burst_through_both_instances_stays_within_the_shared_budget(
-    http, redis_url, redis_namespace
+    http, redis_url, redis_namespace, window, queries
 ):
-    limited = replace(TEST_DATASET, rate_limit=BUDGET, rate_window=WINDOW)
+    limited = replace(TEST_DATASET, rate_limit=BUDGET, rate_window=window)
     async with SimServer(limited) as sim:
         settings = Settings(
             upstream_url=sim.url,
             redis_url=redis_url,
             redis_namespace=redis_namespace,
-            rate_limit={"requests": BUDGET, "per_seconds": WINDOW},
+            rate_limit={"requests": BUDGET, "per_seconds": window},
         )
         async with GatewayServer(settings) as a, GatewayServer(settings) as b:
             clients = [GraphQLClient(http, g.url, {"X-API-Key": FULL_KEY}) for g in (a, b)]
             # No cache TTL: every query costs one upstream request.
-            burst = [clients[i % 2].send(COUNT) for i in range(2 * BUDGET + 2)]
+            burst = [clients[i % 2].send(COUNT) for i in range(queries)]
             replies = await asyncio.gather(*burst)
         async with http.get(sim.url + "/__sim/stats", params={"times": "1"}) as resp:
             stats = await resp.json()
@@ -114,4 +115,4 @@ async def test_a_burst_through_both_instances_stays_within_the_shared_budget(
     assert "429" not in stats["status"]
     [arrivals] = stats["times"].values()
     assert len(arrivals) == len(replies)
-    assert most_in_any_window(arrivals, WINDOW) <= BUDGET
+    assert most_in_any_window(arrivals, window) <= BUDGET

@@ -101,6 +101,9 @@ class SimConfig:
     prefix: str | None = None
     paths: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
+    # Route ("GET /users/me") -> Cache-Control value sent with its successful answers,
+    # so a gateway's handling of no-store/private can be tested against a real server.
+    cache_control: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _validate(self)

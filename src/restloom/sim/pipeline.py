@@ -126,6 +126,9 @@ async def run(request: web.Request, op: Operation) -> web.StreamResponse:
     state.requests.add(entry)
 
     extra_headers = {"X-Request-Id": request_id}
+    cache_control = state.config.cache_control.get(f"{request.method} {op.route}")
+    if cache_control is not None:
+        extra_headers["Cache-Control"] = cache_control
     injection: Injection | None = None
     principal: Principal | None = None
     actor_id: str | None = None

@@ -9,7 +9,7 @@ total out of a response in whichever style the profile names.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,14 +39,18 @@ class Page:
     size: int
 
 
+@functools.lru_cache(maxsize=4096)
 def plan_pages(start: int, end: int, max_size: int) -> PagePlan:
     """The fewest pages (then the fewest items) covering offsets `[start, end)`.
 
     `end > start >= 0`. The search is over page sizes up to `max_size`, which
-    is at most a few hundred, so trying each one is cheap and exact.
+    is at most a few hundred, so trying each one is exact; windows repeat (every
+    `first: 10` is the same plan), so plans are memoised.
     """
     if not 0 <= start < end:
         raise ValueError(f"empty or negative window [{start}, {end})")
+    if start == 0 and end <= max_size:
+        return PagePlan(size=end, pages=(1,))  # one page of exactly the window
     best: tuple[int, int, int] | None = None  # (requests, items fetched, size)
     for size in range(1, max_size + 1):
         first_page = start // size
@@ -78,10 +82,6 @@ def parse_page(
         if total is None:
             total = (page - 1) * size + len(items)
     return Page(items=[i for i in items if isinstance(i, dict)], total=total, page=page, size=size)
-
-
-def total_pages(total: int, size: int) -> int:
-    return max(1, math.ceil(total / size))
 
 
 _INT = re.compile(r"^\s*\d+\s*$")
