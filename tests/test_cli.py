@@ -62,3 +62,46 @@ def test_sim_rejects_bad_options():
     assert result.returncode == 2
     assert "--fail-rate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_serves_the_gateway_over_the_embedded_sim(tmp_path):
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "restloom.cli", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(
+            base + "/graphql",
+            data=json.dumps(
+                {"query": "{ viewer { email } contacts(first: 2) { totalCount } }"}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            body = json.loads(resp.read())
+        assert "errors" not in body, body
+        assert body["data"]["contacts"]["totalCount"] == 1000  # the demo dataset
+        assert "@" in body["data"]["viewer"]["email"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert f"{base}/graphql" in output
+    assert "moss_k_demo_full" in output and "moss_k_demo_read" in output
+    assert "Traceback" not in output

@@ -68,15 +68,15 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    return load_settings(
-        args.config,
-        host=args.host,
-        port=args.port,
-        upstream_url=getattr(args, "upstream_url", None),
-        profile=getattr(args, "profile", None),
-        api_key=getattr(args, "api_key", None),
-        **extra,
-    )
+    """Settings from the command line; `extra` fills in what the command itself decides."""
+    options: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "upstream_url": getattr(args, "upstream_url", None),
+        "profile": getattr(args, "profile", None),
+        "api_key": getattr(args, "api_key", None),
+    }
+    return load_settings(args.config, **{**options, **extra})
 
 
 def run_serve(args: argparse.Namespace) -> None:
