@@ -46,3 +46,11 @@ async def test_without_batch_lookup_each_user_once(http, sim, stats):
     users = distinct_members(data)
     assert await stats.requests() == 1 + 25 + len(users)
     assert (await stats.read())["by_route"].get("GET /users/{id}") == len(users)
+
+
+async def test_identical_gets_in_flight_share_one_call(client, stats):
+    await stats.reset()
+    reply = await client.send("{ a: viewer { email } b: viewer { username } c: viewer { email } }")
+    assert not reply.errors
+    assert await stats.requests() == 1
+    assert reply.body["extensions"]["upstream"]["coalesced"] == 2

@@ -132,3 +132,25 @@ async def test_timed_out_write_is_retried_with_the_same_key(http, sim, stats):
     assert not reply.errors, reply.errors
     assert await posts_to_contacts(stats) == 2
     assert len(await contacts_with_email(http, sim, email)) == 1
+
+
+async def test_a_dropped_delete_without_a_key_is_sent_once(client, http, sim, stats):
+    created = await client.data(
+        CREATE_CONTACT, {"input": {"firstName": "Gone", "email": unique_email()}}
+    )
+    contact = created["createContact"]["contact"]
+    await arm(
+        http,
+        sim,
+        mode="drop_after_commit",
+        count=1,
+        method="DELETE",
+        path_prefix="/api/v1/contacts/",
+    )
+    await stats.reset()
+    reply = await client.send(
+        "mutation($id: ID!) { deleteContact(input: {id: $id}) { deletedId } }",
+        {"id": contact["id"]},
+    )
+    assert reply.codes() == ["UPSTREAM_UNAVAILABLE"]
+    assert (await stats.read())["by_route"] == {"DELETE /contacts/{id}": 1}

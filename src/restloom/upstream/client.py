@@ -74,7 +74,7 @@ def upstream_id(base_url: str) -> str:
 
 def create_session(max_connections: int, connect_timeout: float) -> aiohttp.ClientSession:
     """The process-wide session: pooled, cookie-free, orjson on the way out."""
-    return aiohttp.ClientSession(
+    session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections),
         # Upstream cookies must never carry one caller's session over to another.
         cookie_jar=aiohttp.DummyCookieJar(),
@@ -82,6 +82,11 @@ def create_session(max_connections: int, connect_timeout: float) -> aiohttp.Clie
         json_serialize=lambda obj: orjson.dumps(obj).decode(),
         raise_for_status=False,
     )
+    # aiohttp silently resends GET/PUT/DELETE once when the server drops the
+    # connection; a DELETE without an idempotency key must never be repeated, and
+    # reads are retried (and counted) by our own policy. There is no public switch.
+    session._retry_connection = False
+    return session
 
 
 class UpstreamClient:
