@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from restloom.graphql.relay import Connection, Edge, page_info, parse_slice
 from restloom.upstream.api import Direction, ListQuery, Sort, Window
@@ -95,3 +96,23 @@ def parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def selects(info: Any, *path: str) -> bool:
+    """Whether the current field's selection reaches `path` (through fragments too)."""
+    fields = list(info.selected_fields)
+    for name in path:
+        fields = [f for parent in fields for f in _fields(parent.selections) if f.name == name]
+        if not fields:
+            return False
+    return True
+
+
+def _fields(selections: list[Any]) -> list[SelectedField]:
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append(selection)
+        else:  # a fragment spread or inline fragment: look inside
+            found += _fields(selection.selections)
+    return found
