@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from restloom.config import Settings
+from restloom.config import ConfigError, Settings
 from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
 from restloom.graphql.context import Context
 from restloom.graphql.relay import CursorCodec
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
     profile = settings.upstream_profile()
     if settings.upstream_url is None:
-        raise ValueError("upstream_url is required")
+        raise ConfigError("setting `upstream_url` is required")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
