@@ -18,18 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import redis.asyncio as redis
+
+from processes import free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 QUERY = (
@@ -37,39 +35,6 @@ QUERY = (
 )
 RENAME = "mutation($i: UpdateContactInput!) { updateContact(input: $i) { contact { id } } }"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def process(*args: str, env: dict[str, str] | None = None):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "restloom.cli", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "RESTLOOM_LOG_LEVEL": "warning", **(env or {})},
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-async def wait_for(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(200):
-        try:
-            async with session.get(url) as resp:
-                if resp.status < 500:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 Starts `restloom sim --latency-ms 20` and `restloom serve` as separate processes
 (so neither steals the other's event loop), runs each query a fixed number of
-times one after another, and prints what it measured.
+times one after another, and prints what it measured. A second gateway with a
+warm cache answers the same queries without calling the upstream: its p50 is
+restloom's own cost per query (parsing, execution, serialisation).
 
     .venv/bin/python bench/read_path.py [--runs 50] [--latency-ms 20]
 """
@@ -11,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from processes import free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 
@@ -38,39 +37,6 @@ QUERIES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def process(*args: str):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "restloom.cli", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "RESTLOOM_LOG_LEVEL": "warning"},
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-async def wait_for(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(200):
-        try:
-            async with session.get(url) as resp:
-                if resp.status < 500:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
-
-
 @dataclass
 class Result:
     name: str
@@ -78,6 +44,7 @@ class Result:
     p50_ms: float
     p95_ms: float
     ideal_ms: float
+    own_p50_ms: float = 0.0  # served from a warm cache: no upstream time at all
 
 
 async def measure(
@@ -124,27 +91,38 @@ async def main() -> None:
     sim_port, gateway_port = free_port(), free_port()
     sim = f"http://127.0.0.1:{sim_port}"
     gateway = f"http://127.0.0.1:{gateway_port}"
+    cached_port = free_port()
+    cached = f"http://127.0.0.1:{cached_port}"
+    serve = ("serve", "--upstream", sim, "--api-key", KEY, "--port")
     with (
         process("sim", "--port", str(sim_port), "--latency-ms", str(args.latency_ms)),
-        process("serve", "--upstream", sim, "--port", str(gateway_port), "--api-key", KEY),
+        process(*serve, str(gateway_port)),
+        process(*serve, str(cached_port), env={"RESTLOOM_CACHE_TTL": "3600"}),
     ):
         async with aiohttp.ClientSession() as session:
             await wait_for(session, sim + "/__sim/stats")
             await wait_for(session, gateway + "/healthz")
-            results = [
-                await measure(
+            await wait_for(session, cached + "/healthz")
+            results = []
+            for name, (query, levels) in QUERIES.items():
+                result = await measure(
                     session, gateway, sim, name, query, levels, args.runs, args.latency_ms
                 )
-                for name, (query, levels) in QUERIES.items()
-            ]
+                own = await measure(
+                    session, cached, sim, name, query, levels, args.runs, args.latency_ms
+                )
+                assert own.upstream_per_query == 0, "the warm cache must answer everything"
+                result.own_p50_ms = own.p50_ms
+                results.append(result)
     print(f"upstream latency {args.latency_ms:g} ms, {args.runs} runs per query, sequential")
     print(
-        f"{'query':<38}{'upstream/query':>15}{'p50 ms':>9}{'p95 ms':>9}{'ideal ms':>10}{'p50/ideal':>11}"
+        f"{'query':<38}{'upstream/query':>15}{'p50 ms':>9}{'p95 ms':>9}{'ideal ms':>10}"
+        f"{'p50/ideal':>11}{'own p50 ms':>12}"
     )
     for r in results:
         print(
             f"{r.name:<38}{r.upstream_per_query:>15.1f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}"
-            f"{r.ideal_ms:>10.0f}{r.p50_ms / r.ideal_ms:>11.2f}"
+            f"{r.ideal_ms:>10.0f}{r.p50_ms / r.ideal_ms:>11.2f}{r.own_p50_ms:>12.1f}"
         )
 
 
