@@ -6,6 +6,7 @@ Every query goes to both; the answers must be identical once ids (which differ b
 design: strings vs integers) are taken out.
 """
 
+import base64
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -209,3 +210,26 @@ async def test_nested_query_upstream_requests(http, style, batch_lookup):
     assert len(users) > 25
     # Header pagination (moco) has no batch lookup: one GET per distinct user, concurrently.
     assert requests == 1 + 25 + (1 if batch_lookup else len(users))
+
+
+def token_scheme(key: str) -> str:
+    return f"Token token={key}"
+
+
+def basic_scheme(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+
+
+@pytest.mark.parametrize(("style", "scheme"), [("moco", token_scheme), ("template", basic_scheme)])
+async def test_callers_may_send_the_upstreams_own_scheme(http, style, scheme):
+    async with stack(http, style) as (client, _):
+        as_key = await client.data("{ viewer { email } }")
+        own = await client.data(
+            "{ viewer { email } }", headers={"X-API-Key": "", "Authorization": scheme(FULL_KEY)}
+        )
+        wrong = await client.send(
+            "{ viewer { email } }",
+            headers={"X-API-Key": "", "Authorization": scheme("moss_k_nope")},
+        )
+    assert own == as_key
+    assert wrong.codes() == ["UNAUTHENTICATED"]
