@@ -7,13 +7,23 @@ import redis.asyncio as redis
 
 from restloom.upstream.cache import no_retries
 from restloom.upstream.profile import RateLimitSpec
-from restloom.upstream.ratelimit import SAFETY, MemoryBudget, RedisBudget, interval_of
+from restloom.upstream.ratelimit import (
+    ARRIVAL_JITTER,
+    SAFETY,
+    MemoryBudget,
+    RedisBudget,
+    interval_of,
+)
 
 INTERVAL = interval_of(RateLimitSpec(requests=15, per_seconds=15))
 
 
 def test_slots_are_evenly_spaced_with_a_margin():
+    # 15 per 15 s: 5% of the window (0.75 s) spread over the 15 slots.
     assert pytest.approx(1.0 * (1 + SAFETY)) == INTERVAL
+    # 15 per 2 s: 5% would be 0.1 s of slack; at least ARRIVAL_JITTER is kept.
+    fast = interval_of(RateLimitSpec(requests=15, per_seconds=2))
+    assert pytest.approx((2 + ARRIVAL_JITTER) / 15) == fast
 
 
 async def test_memory_budget_hands_out_one_slot_per_interval():

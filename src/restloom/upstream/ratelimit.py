@@ -27,9 +27,13 @@ from restloom.upstream.profile import RateLimitSpec
 
 log = logging.getLogger("restloom.ratelimit")
 
-# Slots are this much wider than S/N: a request sent on time can still arrive a
-# few milliseconds late (scheduling, network), and the upstream counts arrivals.
+# A request sent on its slot can reach the upstream late (event-loop scheduling on a
+# busy host, the network), and the upstream counts arrivals: if one of N requests
+# lands later than the slack N spaced slots leave, N + 1 arrivals fit in one window.
+# The slots are widened so that the slack over a window is at least this share of
+# the window, and at least ARRIVAL_JITTER seconds.
 SAFETY = 0.05
+ARRIVAL_JITTER = 0.25
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ class RateBudget(Protocol):
 
 
 def interval_of(spec: RateLimitSpec) -> float:
-    return spec.per_seconds / spec.requests * (1 + SAFETY)
+    slack = max(SAFETY * spec.per_seconds, ARRIVAL_JITTER)
+    return (spec.per_seconds + slack) / spec.requests
 
 
 @dataclass
