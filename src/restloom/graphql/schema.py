@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -128,9 +129,15 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
+@functools.cache
 def build_schema(
     max_depth: int = 12, max_aliases: int = 30, *, upstream_stats: bool = True
 ) -> strawberry.Schema:
+    """One schema per set of limits, for the life of the process.
+
+    strawberry's parser and validation caches are module-wide and keyed by schema: a
+    new schema per app would never hit them, and would keep every old schema alive.
+    """
     # Built once: limiter rule classes made per request would defeat the validation cache.
     depth = QueryDepthLimiter(max_depth=max_depth)
     aliases = MaxAliasesLimiter(max_alias_count=max_aliases)
