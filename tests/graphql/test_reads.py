@@ -61,10 +61,16 @@ async def test_resources_filter_order_and_owner(client, http, sim):
     )
     assert nodes[0]["metadata"] == expected[0]["metadata"]
 
-    by_type = await client.data(
-        "{ resources(first: 250, filter: {type: PREMIUM}) { nodes { type } } }"
+    premium = await upstream_list(
+        http, sim.url, "/resources", FULL_KEY, **{"filter[type]": "premium"}
     )
-    assert {n["type"] for n in by_type["resources"]["nodes"]} <= {"PREMIUM"}
+    by_type = await client.data(
+        "{ resources(first: 250, filter: {type: PREMIUM}) { totalCount nodes { databaseId type } } }"
+    )
+    nodes = by_type["resources"]["nodes"]
+    assert by_type["resources"]["totalCount"] == len(premium) > 0
+    assert {n["databaseId"] for n in nodes} == {r["id"] for r in premium}
+    assert {n["type"] for n in nodes} == {"PREMIUM"}
     one = expected[0]["id"]
     single = await client.data(f'{{ resource(id: "{one}") {{ name }} }}')
     assert single["resource"]["name"] == expected[0]["name"]

@@ -119,8 +119,9 @@ class Style(ABC):
         assert isinstance(result, Payload)
         return self.render_payload(result)
 
-    @abstractmethod
-    def render_one(self, item: dict[str, Any], status: int) -> web.Response: ...
+    def render_one(self, item: dict[str, Any], status: int) -> web.Response:
+        """A single object: bare, as MOCO and the template send it; mossdesk wraps it."""
+        return json_response(item, status)
 
     @abstractmethod
     def render_many(

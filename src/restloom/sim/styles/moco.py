@@ -95,9 +95,6 @@ class MocoStyle(Style):
         return lambda row: 0 if isinstance(row, Membership) else row.num
 
     # ------------------------------------------------------------------ rendering
-    def render_one(self, item: dict[str, Any], status: int) -> web.Response:
-        return json_response(item, status)
-
     def render_many(
         self, items: list[dict[str, Any]], result: Many, request: web.Request
     ) -> web.Response:

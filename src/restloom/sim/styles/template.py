@@ -78,9 +78,6 @@ class TemplateStyle(Style):
             ids=ids_param(query, self.wire("ids")),
         )
 
-    def render_one(self, item: dict[str, Any], status: int) -> web.Response:
-        return json_response(item, status)
-
     def render_many(
         self, items: list[dict[str, Any]], result: Many, request: web.Request
     ) -> web.Response:
