@@ -180,6 +180,7 @@ async def main() -> None:
                     "RESTLOOM_CACHE_TTL": "60",
                     "RESTLOOM_REDIS_URL": REDIS_URL,
                     "RESTLOOM_REDIS_NAMESPACE": namespace,
+                    "RESTLOOM_CURSOR_SECRET": "bench-cursor-secret",
                 },
             )
         )

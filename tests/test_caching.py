@@ -29,7 +29,12 @@ NESTED = "{ organizations(first: 5) { nodes { name members(first: 3) { nodes { e
 async def cache_settings(request) -> AsyncIterator[dict[str, Any]]:
     namespace = f"restloom-test-{uuid.uuid4().hex[:12]}"
     url = await require_redis() if request.param == "redis" else None
-    yield {"cache_ttl": 60, "redis_url": url, "redis_namespace": namespace}
+    yield {
+        "cache_ttl": 60,
+        "redis_url": url,
+        "redis_namespace": namespace,
+        "cursor_secret": "test-cursor-secret",
+    }
     if url:
         await drop_namespace(url, namespace)
 

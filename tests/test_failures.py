@@ -169,7 +169,11 @@ async def test_the_gateways_own_budget_fails_fast_past_the_deadline(http, sim, s
 
 async def test_readyz_reports_redis(http, sim, redis_url, redis_namespace):
     settings = Settings(
-        upstream_url=sim.url, redis_url=redis_url, redis_namespace=redis_namespace, cache_ttl=60
+        upstream_url=sim.url,
+        redis_url=redis_url,
+        redis_namespace=redis_namespace,
+        cache_ttl=60,
+        cursor_secret="test-cursor-secret",
     )
     async with GatewayServer(settings) as gateway, http.get(gateway.url + "/readyz") as resp:
         assert resp.status == 200
@@ -180,7 +184,12 @@ async def test_readyz_reports_redis(http, sim, redis_url, redis_namespace):
 
 async def test_an_unreachable_redis_makes_the_gateway_unready_not_broken(http, sim, stats):
     # Nothing listens on port 1.
-    settings = Settings(upstream_url=sim.url, redis_url="redis://127.0.0.1:1/0", cache_ttl=60)
+    settings = Settings(
+        upstream_url=sim.url,
+        redis_url="redis://127.0.0.1:1/0",
+        cache_ttl=60,
+        cursor_secret="test-cursor-secret",
+    )
     async with GatewayServer(settings) as gateway:
         async with http.get(gateway.url + "/readyz") as resp:
             assert resp.status == 503

@@ -19,7 +19,11 @@ ORGANIZATION = "query($o: ID!) { organization(id: $o) { memberCount members { to
 @pytest.fixture
 async def instances(sim, http, redis_url, redis_namespace) -> AsyncIterator[tuple]:
     settings = Settings(
-        upstream_url=sim.url, redis_url=redis_url, redis_namespace=redis_namespace, cache_ttl=60
+        upstream_url=sim.url,
+        redis_url=redis_url,
+        redis_namespace=redis_namespace,
+        cache_ttl=60,
+        cursor_secret="test-cursor-secret",
     )
     async with GatewayServer(settings) as a, GatewayServer(settings) as b:
         yield (
@@ -100,6 +104,7 @@ async def test_a_burst_through_both_instances_stays_within_the_shared_budget(
         settings = Settings(
             upstream_url=sim.url,
             redis_url=redis_url,
+            cursor_secret="test-cursor-secret",
             redis_namespace=redis_namespace,
             rate_limit={"requests": BUDGET, "per_seconds": window},
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +30,8 @@ from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 
 # A caller's request id is echoed upstream and into logs: keep it short and printable.
+log = logging.getLogger("restloom.app")
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -56,7 +60,7 @@ class GraphQLRoute(GraphQL):
         )
         super().__init__(schema, **kwargs)
         self.gateway = gateway
-        self.cursors = CursorCodec(gateway.settings.cursor_secret.get_secret_value().encode())
+        self.cursors = CursorCodec(cursor_secret(settings))
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -91,6 +95,26 @@ class GraphQLRoute(GraphQL):
         # root_path keeps the URLs right when restloom is mounted below `/`.
         root = request.scope.get("root_path", "").rstrip("/")
         return HTMLResponse(graphiql_html(root + "/graphql", root + STATIC_PATH))
+
+
+def cursor_secret(settings: Settings) -> bytes:
+    """The configured cursor key, or a random one for this process alone.
+
+    Cursors signed by one instance must verify on every other, so with Redis (several
+    instances) a key must be configured; the old built-in default was public.
+    """
+    if settings.cursor_secret is not None:
+        return settings.cursor_secret.get_secret_value().encode()
+    if settings.redis_url is not None:
+        raise ConfigError(
+            "setting `cursor_secret` is required when `redis_url` is set: every instance "
+            "must sign cursors with the same key (set RESTLOOM_CURSOR_SECRET to a random string)"
+        )
+    log.warning(
+        "no cursor_secret configured: cursors are signed with a random key and stop "
+        "working when this process restarts"
+    )
+    return secrets.token_bytes(32)
 
 
 def create_app(settings: Settings) -> Starlette:

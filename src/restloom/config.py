@@ -49,12 +49,42 @@ class Settings(BaseSettings):
     upstream_timeout: float = Field(10.0, gt=0, description="Seconds per upstream call.")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to get a connection.")
     max_connections: int = Field(100, ge=1, description="Upstream connection pool size.")
-    cursor_secret: SecretStr = Field(
-        SecretStr("restloom-cursor-secret"),
-        description="Key that signs pagination cursors; set the same on every instance.",
+    cursor_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs pagination cursors; set the same on every instance. "
+        "Unset: a random key per process (required when redis_url is set).",
     )
-    max_depth: int = Field(12, ge=1)
-    max_aliases: int = Field(30, ge=1)
+    # Untrusted callers (README: "Limits and the trust model").
+    max_depth: int = Field(10, ge=1, description="Deepest field nesting of a query.")
+    max_aliases: int = Field(15, ge=1, description="Aliases per operation.")
+    max_directives: int = Field(50, ge=1, description="Directives per operation.")
+    max_tokens: int = Field(1000, ge=1, description="Lexical tokens per document.")
+    max_query_chars: int = Field(15000, ge=1, description="Characters per document.")
+    max_body_bytes: int = Field(1_048_576, ge=1, description="Bytes per HTTP request body.")
+    max_upstream_requests: int = Field(
+        50, ge=1, description="Predicted upstream requests an operation may cost."
+    )
+    field_suggestions: bool = Field(False, description='"Did you mean ..." in errors.')
+    introspection: bool = Field(True, description="Answer __schema and __type queries.")
+    anonymous_mutations: bool = Field(
+        False, description="Let callers without a credential write through the service key."
+    )
+    service_impersonation: bool = Field(
+        False, description="Honour X-Impersonate-User-Id on the service credential."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call restloom."
+    )
+    # Untrusted upstreams (README: "What restloom accepts from the upstream").
+    max_upstream_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, description="Bytes per upstream body, after decompression."
+    )
+    max_retry_after: float = Field(
+        60.0, gt=0, description="Longest wait a 429's Retry-After may impose, in seconds."
+    )
+    cache_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1, description="Size bound of the in-process cache (LRU)."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Caching, rate budget and failures (README: "Caching, rate budget and failures").
     redis_url: RedisDsn | None = Field(

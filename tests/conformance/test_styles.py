@@ -43,7 +43,14 @@ async def stack(http, style: str) -> AsyncIterator[tuple[GraphQLClient, SimStats
     config = dataclasses.replace(TEST_DATASET, style=style, rate_limit=0)
     async with (
         SimServer(config) as sim,
-        GatewayServer(Settings(upstream_url=sim.url, profile=style, rate_limit="off")) as gw,
+        GatewayServer(
+            Settings(
+                upstream_url=sim.url,
+                profile=style,
+                rate_limit="off",
+                cursor_secret="same-everywhere",
+            )
+        ) as gw,
     ):
         yield GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY}), SimStats(http, sim.url)
 

@@ -12,8 +12,9 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from restloom.graphql.relay import Connection, Edge, page_info, parse_slice
-from restloom.upstream.api import Direction, ListQuery, Sort, Window
+from restloom.upstream.api import Direction, ListQuery, Sort
 from restloom.upstream.pages import Record
+from restloom.upstream.windows import Window
 
 if TYPE_CHECKING:
     from restloom.graphql.context import Context

@@ -14,9 +14,10 @@ from functools import partial
 from strawberry.dataloader import DataLoader
 
 from restloom.graphql.relay import Slice
-from restloom.upstream.api import ListQuery, Window, fetch_many, fetch_page, fetch_range, fetch_tail
+from restloom.upstream.api import ListQuery, fetch_many, fetch_page
 from restloom.upstream.client import Exchange
 from restloom.upstream.pages import Record
+from restloom.upstream.windows import Window, fetch_range, fetch_tail
 
 WindowKey = tuple[ListQuery, Slice]
 

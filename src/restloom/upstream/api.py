@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from restloom.upstream.client import Exchange, Params
 from restloom.upstream.errors import not_found
-from restloom.upstream.pages import Page, Record, parse_page, plan_pages
+from restloom.upstream.pages import Page, Record, parse_page
 from restloom.upstream.profile import IdType, Profile, SortStyle
 
 
@@ -48,15 +48,6 @@ class ListQuery:
     ) -> ListQuery:
         kept = tuple(sorted((k, v) for k, v in filters.items() if v is not None))
         return cls(collection, parent_id, kept, sort)
-
-
-@dataclass(frozen=True)
-class Window:
-    """Items `[start, start + len(items))` of a list of `total` items."""
-
-    items: list[Record]
-    start: int
-    total: int
 
 
 def _list_params(profile: Profile, query: ListQuery) -> list[tuple[str, str]]:
@@ -109,31 +100,6 @@ async def fetch_page(ex: Exchange, query: ListQuery, page: int, size: int) -> Pa
     )
     response = await ex.get(ex.profile.path(query.collection, query.parent_id), params)
     return parse_page(spec, response.body, response.headers, page, size)
-
-
-async def fetch_range(ex: Exchange, query: ListQuery, start: int, end: int) -> Window:
-    """Items `[start, end)`, with the fewest page requests, sent concurrently."""
-    plan = plan_pages(start, end, ex.profile.pagination.max_size)
-    pages = await asyncio.gather(*(fetch_page(ex, query, p, plan.size) for p in plan.pages))
-    items = [item for page in pages for item in page.items]
-    offset = start - plan.first_offset
-    return Window(items=items[offset : offset + end - start], start=start, total=pages[0].total)
-
-
-async def fetch_tail(ex: Exchange, query: ListQuery, count: int, not_before: int) -> Window:
-    """The last `count` items at or after offset `not_before`, when the total is unknown.
-
-    The first page (of `count` items) tells the total; a list no longer than
-    that is then complete, otherwise a second round fetches the tail.
-    """
-    size = min(count, ex.profile.pagination.max_size)
-    head = await fetch_page(ex, query, 1, size)
-    start = max(not_before, head.total - count)
-    if start >= head.total:
-        return Window(items=[], start=head.total, total=head.total)
-    if head.total <= size:
-        return Window(items=head.items[start:], start=start, total=head.total)
-    return await fetch_range(ex, query, start, head.total)
 
 
 async def fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
