@@ -16,7 +16,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
-from restloom.upstream.errors import FailureKind, UpstreamError
+from restloom.upstream.errors import FailureKind, Unsupported, UpstreamError
 
 log = logging.getLogger("restloom.errors")
 
@@ -32,6 +32,14 @@ class GatewayError(Exception):
 def bad_user_input(message: str, argument: str | None = None) -> GatewayError:
     return GatewayError(message, "BAD_USER_INPUT", argument=argument)
 
+
+# Failures restloom detects in what the upstream sent (or would have to send).
+_KIND_CODES = {
+    FailureKind.REDIRECT: "UPSTREAM_REDIRECT",
+    FailureKind.TOO_LARGE: "UPSTREAM_RESPONSE_TOO_LARGE",
+    FailureKind.INVALID_RESPONSE: "UPSTREAM_INVALID_RESPONSE",
+    FailureKind.TOO_MANY_REQUESTS: "QUERY_TOO_COSTLY",
+}
 
 _STATUS_CODES = {
     400: "VALIDATION_ERROR",
@@ -70,6 +78,8 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code, message = "UPSTREAM_UNAVAILABLE", "The upstream service is unavailable"
     elif error.kind is FailureKind.RATE_LIMITED:
         code, message = "RATE_LIMITED", error.message
+    elif error.kind in _KIND_CODES:
+        code, message = _KIND_CODES[error.kind], error.message
     else:
         status = error.status or 500
         code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, "INTERNAL_ERROR")
@@ -115,6 +125,11 @@ def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, UpstreamError):
         message, extensions = upstream_error_payload(original)
+    elif isinstance(original, Unsupported):
+        argument = _graphql_field_name(original.argument) if original.argument else None
+        message, extensions = str(original), {"code": "BAD_USER_INPUT"}
+        if argument:
+            extensions["argument"] = argument
     elif isinstance(original, GatewayError):
         message, extensions = error.message, dict(original.extensions)
     elif original is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -209,10 +209,19 @@ class Exchange:
     def profile(self) -> Profile:
         return self.client.profile
 
-    async def get(self, path: str, params: Params = (), *, cached: bool = True) -> Response:
+    async def get(
+        self,
+        path: str,
+        params: Params = (),
+        *,
+        cached: bool = True,
+        check: Callable[[Response], None] | None = None,
+    ) -> Response:
         """GET, from the cache when `cached`, sharing one call between identical GETs in flight.
 
         `cached=False` is for reads a write depends on: they must see the upstream as it is.
+        `check` raises (an `invalid_response` error) when the body does not fit the shape
+        the caller expects; it runs before anything is cached, so a bad answer never is.
         """
         key = (path, params, cached)
         pending = self._inflight.get(key)
@@ -222,7 +231,7 @@ class Exchange:
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            response = await self._read(path, params, cached)
+            response = await self._read(path, params, cached, check)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -292,7 +301,9 @@ class Exchange:
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _read(self, path: str, params: Params, cached: bool) -> Response:
+    async def _read(
+        self, path: str, params: Params, cached: bool, check: Callable[[Response], None] | None
+    ) -> Response:
         view = self._cache_view() if cached else None
         if view is not None:
             hit = await view.lookup(path, params)
@@ -310,6 +321,8 @@ class Exchange:
                     raise
                 self.stats.retries += 1
                 await asyncio.sleep(pause)
+        if check is not None:
+            check(response)
         if view is not None:
             stored = StoredResponse(response.status, dict(response.headers), response.body)
             await view.keep(path, params, stored)

@@ -16,6 +16,10 @@ class FailureKind(StrEnum):
     NO_CREDENTIAL = "no_credential"  # neither the caller nor the settings gave one
     CIRCUIT_OPEN = "circuit_open"  # the breaker is open: not sent, the upstream is down
     RATE_LIMITED = "rate_limited"  # not sent: the rate budget has no slot before the deadline
+    REDIRECT = "redirect"  # the upstream answered 3xx; never followed with credentials
+    TOO_LARGE = "too_large"  # the body (after decompression) or a page exceeded its bound
+    INVALID_RESPONSE = "invalid_response"  # a 2xx whose body does not fit the profile's shape
+    TOO_MANY_REQUESTS = "too_many_requests"  # this GraphQL request hit its upstream request cap
 
 
 @dataclass
@@ -76,3 +80,25 @@ def not_found(collection: str, object_id: str, request_id: str) -> UpstreamError
         message=f"{collection} {object_id} not found",
         request_id=request_id,
     )
+
+
+def invalid_response(request_id: str, reason: str, status: int | None = None) -> UpstreamError:
+    """A 2xx answer that cannot be read as the profile says; never cached, never an empty list."""
+    return UpstreamError(
+        kind=FailureKind.INVALID_RESPONSE,
+        message=f"The upstream sent an answer restloom cannot read: {reason}",
+        request_id=request_id,
+        status=status,
+    )
+
+
+class Unsupported(ValueError):
+    """A filter, order, field or id the upstream cannot take; nothing was sent.
+
+    `argument` names what the caller gave (a logical name such as "updated_after" or
+    "custom_properties"); the GraphQL layer reports it as BAD_USER_INPUT.
+    """
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
