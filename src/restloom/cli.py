@@ -1,9 +1,14 @@
-"""`restloom serve | demo | sim | export-schema`."""
+"""restloom: a GraphQL gateway over a REST API.
+
+`serve` runs the gateway in front of an upstream, `demo` runs it over the embedded
+sim, `sim` runs the embedded upstream alone, `export-schema` prints the SDL.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import sys
 from pathlib import Path
@@ -36,35 +41,105 @@ def main(argv: list[str] | None = None) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from restloom.sim.config import add_cli_arguments
 
-    parser = argparse.ArgumentParser(prog="restloom", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="restloom",
+        description="A GraphQL gateway over a REST API.",
+        epilog="Run `restloom COMMAND --help` for a command's options and settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"restloom {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the gateway in front of an upstream")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway in front of an upstream",
+        description="Run the GraphQL gateway in front of an upstream REST API.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_gateway_options(serve)
     serve.add_argument("--upstream", dest="upstream_url", help="upstream base URL")
     serve.add_argument("--profile", help="upstream profile (default mossdesk)")
     serve.add_argument("--api-key", help="service credential when a caller sends none")
-    serve.set_defaults(run=run_serve)
+    serve.set_defaults(run=run_serve, command="serve")
 
-    demo = commands.add_parser("demo", help="the gateway with an embedded demo upstream")
+    demo = commands.add_parser(
+        "demo",
+        help="the gateway with an embedded demo upstream",
+        description="Start the embedded sim on a free port and the gateway in front of it, "
+        "with the sim's full key as the service credential.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_gateway_options(demo)
-    demo.set_defaults(run=run_demo)
+    demo.set_defaults(run=run_demo, command="demo")
 
-    sim = commands.add_parser("sim", help="run the embedded upstream alone")
+    sim = commands.add_parser(
+        "sim",
+        help="run the embedded upstream alone",
+        description="Run the embedded upstream (an independent implementation of the REST "
+        "API documents) in one of its styles.",
+    )
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8001)
     add_cli_arguments(sim)
     sim.set_defaults(run=run_sim)
 
-    export = commands.add_parser("export-schema", help="print the schema as SDL")
+    export = commands.add_parser(
+        "export-schema",
+        help="print the schema as SDL",
+        description="Print the GraphQL schema as SDL (schema.graphql is its output).",
+    )
     export.set_defaults(run=run_export_schema)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("restloom")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def settings_help() -> str:
+    """Every setting with its environment variable, and the built-in profiles."""
+    from restloom.upstream.profile import BUILTIN_PROFILES
+
+    lines = [
+        "profiles: " + ", ".join(BUILTIN_PROFILES) + " (or [profiles.NAME] in --config)",
+        "",
+        "settings (option > environment variable > --config TOML key > default):",
+    ]
+    for name, info in Settings.model_fields.items():
+        default = "" if info.is_required() else f" [{_default_of(info)}]"
+        about = info.description or ""
+        lines.append(f"  RESTLOOM_{name.upper():<28} {about}{default}")
+    return "\n".join(lines)
+
+
+def _default_of(info: object) -> str:
+    default = getattr(info, "default", None)
+    factory = getattr(info, "default_factory", None)
+    if factory is not None:
+        default = factory()
+    if default is None or default in ({}, []):
+        return "none"
+    return str(default)
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML settings file")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+
+
+# Where each command-line option lands, for error messages that name what was typed.
+OPTION_NAMES = {
+    "host": "option --host",
+    "port": "option --port",
+    "upstream_url": "option --upstream",
+    "profile": "option --profile",
+    "api_key": "option --api-key",
+}
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -76,7 +151,8 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         "profile": getattr(args, "profile", None),
         "api_key": getattr(args, "api_key", None),
     }
-    return load_settings(args.config, **{**options, **extra})
+    origins = {**OPTION_NAMES, **{k: f"set by restloom {args.command}" for k in extra}}
+    return load_settings(args.config, origins, **{**options, **extra})
 
 
 def run_serve(args: argparse.Namespace) -> None:

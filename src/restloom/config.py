@@ -5,7 +5,9 @@ A bad value stops start-up with `ConfigError`, whose message names the setting.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,9 +16,18 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
+from restloom.settings_errors import (
+    ENV_PREFIX,
+    Origins,
+    describe,
+    environment_name,
+    suggestion,
+    unknown_environment_names,
+)
 from restloom.upstream.profile import (
     BUILTIN_PROFILES,
     REQUIRED_PATHS,
@@ -25,8 +36,6 @@ from restloom.upstream.profile import (
     UnknownBaseProfile,
     profile_from_table,
 )
-
-ENV_PREFIX = "RESTLOOM_"
 
 # What `cache_ttls` may name: every collection a read can target.
 CACHE_TYPES = tuple(name for name in REQUIRED_PATHS if name != "auth")
@@ -44,8 +53,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None, description="Service credential used when a caller sends none."
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
     upstream_timeout: float = Field(10.0, gt=0, description="Seconds per upstream call.")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to get a connection.")
     max_connections: int = Field(100, ge=1, description="Upstream connection pool size.")
@@ -85,7 +94,9 @@ class Settings(BaseSettings):
     cache_max_bytes: int = Field(
         64 * 1024 * 1024, ge=1, description="Size bound of the in-process cache (LRU)."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="debug, info, warning or error."
+    )
     # Caching, rate budget and failures (README: "Caching, rate budget and failures").
     redis_url: RedisDsn | None = Field(
         None,
@@ -145,20 +156,38 @@ class Settings(BaseSettings):
             ) from None
 
 
-def _custom_profile(name: str, table: dict[str, Any]) -> Profile:
+def _custom_profile(name: str, table: dict[str, Any], origins: Origins | None = None) -> Profile:
     try:
         return profile_from_table(name, table)
     except UnknownBaseProfile as exc:
-        raise ConfigError(f"setting `profiles.{name}.extends`: {exc}") from None
+        where = origins.of("profiles") if origins else None
+        suffix = f" ({where})" if where else ""
+        raise ConfigError(f"setting `profiles.{name}.extends`{suffix}: {exc}") from None
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, prefix=f"profiles.{name}.")) from None
+        raise ConfigError(
+            describe(exc, Profile, origins or Origins(), prefix=f"profiles.{name}.")
+        ) from None
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from (highest first) `overrides`, the environment, `config_file`, defaults."""
+def load_settings(
+    config_file: Path | None = None, options: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Settings from (highest first) `overrides`, the environment, `config_file`, defaults.
+
+    `options` says where each override came from ("option --port"), for error messages.
+    """
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    file_keys: frozenset[str] = frozenset()
     if config_file is not None:
-        _check_readable(config_file)
+        file_keys = frozenset(_read_toml(config_file))
+    origins = Origins(
+        options={k: (options or {}).get(k, "given by the command") for k in overrides},
+        config_file=config_file,
+        file_keys=file_keys,
+    )
+    unknown = unknown_environment_names(set(Settings.model_fields))
+    if unknown:
+        raise ConfigError("\n".join(unknown))
 
     class FileSettings(Settings):
         @classmethod
@@ -178,27 +207,45 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         settings = FileSettings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
-    settings.upstream_profile()  # fail now, not on the first query
+        raise ConfigError(describe(exc, Settings, origins)) from None
+    except SettingsError as exc:
+        raise ConfigError(_unparsable_environment(exc)) from None
+    # Fail now, not on the first query.
+    if settings.profile in settings.profiles:
+        _custom_profile(settings.profile, settings.profiles[settings.profile], origins)
+    elif settings.profile not in BUILTIN_PROFILES:
+        known = ", ".join(sorted({*BUILTIN_PROFILES, *settings.profiles}))
+        where = origins.of("profile")
+        raise ConfigError(
+            f"setting `profile`{f' ({where})' if where else ''}: unknown profile "
+            f"{settings.profile!r}{suggestion(settings.profile, set(BUILTIN_PROFILES))} "
+            f"(known: {known})"
+        )
     return settings
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    lines = []
-    for error in exc.errors():
-        name = prefix + ".".join(str(part) for part in error["loc"])
-        env = ENV_PREFIX + name.upper() if "." not in name else None
-        where = f" (environment variable {env})" if env else ""
-        value = error.get("input")
-        shown = f", got {value!r}" if not isinstance(value, dict) else ""
-        lines.append(f"setting `{name}`{where}: {error['msg']}{shown}")
-    return "\n".join(lines)
+_SETTINGS_ERROR = re.compile(r'error parsing value for field "(\w+)" from source')
 
 
-def _check_readable(path: Path) -> None:
+def _unparsable_environment(exc: SettingsError) -> str:
+    """pydantic-settings reads tables and lists from the environment as JSON."""
+    match = _SETTINGS_ERROR.search(str(exc))
+    name = match.group(1) if match else "?"
+    env = environment_name(name) or ENV_PREFIX + name.upper()
+    example = {
+        "cache_ttls": '{"contacts": 60, "me": 0}',
+        "cors_origins": '["https://app.example.com"]',
+        "rate_limit": '{"requests": 600, "per_seconds": 60}',
+        "profiles": '{"mine": {"extends": "mossdesk", "prefix": "/v2"}}',
+    }.get(name)
+    hint = f", e.g. {env}='{example}'" if example else ""
+    return f"setting `{name}` (environment variable {env}): not valid JSON{hint}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
