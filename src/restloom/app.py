@@ -143,6 +143,8 @@ def create_app(settings: Settings) -> Starlette:
             cache=services.cache,
             budget=services.budget,
             breaker=services.breaker,
+            max_body_bytes=settings.max_upstream_body_bytes,
+            max_retry_after=settings.max_retry_after,
         )
         app.state.redis = services.redis
         try:

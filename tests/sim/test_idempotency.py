@@ -22,7 +22,9 @@ async def test_replay_returns_the_stored_answer_without_redoing_work(api: Api, c
     assert "Idempotent-Replayed" not in first.headers
     # Same JSON, different spelling: still the same request.
     spaced = b'{ "email": "jane@acme.com",  "first_name": "Jane" }'
-    second = await api.post("/contacts", data=spaced, headers=key)
+    second = await api.post(
+        "/contacts", data=spaced, headers={**key, "Content-Type": "application/json"}
+    )
     assert second.status == 201
     assert second.raw == first.raw
     assert second.headers["Idempotent-Replayed"] == "true"

@@ -82,7 +82,10 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code, message = _KIND_CODES[error.kind], error.message
     else:
         status = error.status or 500
-        code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, "INTERNAL_ERROR")
+        # A 4xx restloom has no meaning for (405, 406, 413, 415, ...): the upstream refused
+        # what restloom sent; not a crash of ours, so not INTERNAL_ERROR.
+        fallback = "UPSTREAM_REJECTED" if 400 <= status < 500 else "INTERNAL_ERROR"
+        code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, fallback)
         # An upstream 5xx body may carry internals (stack traces, hostnames): never pass it on.
         message = "The upstream service failed" if status >= 500 else error.message
     extensions: dict[str, Any] = {
@@ -94,7 +97,7 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         extensions["upstreamCode"] = error.code
     if error.field:
         extensions["field"] = _graphql_field_name(error.field)
-    if error.retry_after is not None:
+    if error.retry_after is not None and math.isfinite(error.retry_after):
         # Whole seconds, rounded up, like the Retry-After header.
         extensions["retryAfter"] = max(1, math.ceil(error.retry_after))
     return message, {k: v for k, v in extensions.items() if v is not None}

@@ -5,7 +5,7 @@
 3. pick an injected fault, if one is armed or ``fail_rate`` strikes;
 4. sleep ``latency_ms``;
 5. authenticate (401), resolve X-IMPERSONATE-USER-ID (403/400), refuse writes for
-   read-only credentials (403);
+   read-only credentials (403); refuse a body that is not labelled JSON (415);
 6. Idempotency-Key: replay or refuse reuse (422);
 7. run the handler (synchronous: no await between the idempotency lookup and the store);
 8. add X-Request-Id and X-RateLimit-* headers, count the status, audit writes.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 
 STATE_KEY: web.AppKey[SimState] = web.AppKey("restloom_sim_state", SimState)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Writes whose body the documents require to be JSON (MOCO: "application/json" is
+# mandatory), refused otherwise as strict frameworks do (DRF answers 415).
+BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+JSON_MEDIA_TYPE = "application/json"
 IMPERSONATE_HEADER = "X-IMPERSONATE-USER-ID"
 
 
@@ -159,6 +164,8 @@ async def run(request: web.Request, op: Operation) -> web.StreamResponse:
 
         principal, actor_id = _authenticate(state, request, op, presented)
         raw = await request.read() if request.method in WRITE_METHODS else b""
+        if raw and request.method in BODY_METHODS:
+            _require_json(request.headers.get("Content-Type"))
         response, replayed = _execute(
             state, request, op, principal, actor_id, raw, request_id, idem_key, masked
         )
@@ -254,6 +261,32 @@ def _execute(
             masked, idem_key, print_, response.status, tuple(response.headers.items()), body
         )
     return response, False
+
+
+def media_type(content_type: str | None) -> str | None:
+    """The media type of a Content-Type header, lower-cased, parameters dropped.
+
+    Exact: `application/json; charset=utf-8` is application/json, while
+    `application/jsonx` and `application/json, text/html` are not.
+    """
+    if content_type is None:
+        return None
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind if _MEDIA_TYPE.fullmatch(kind) else None
+
+
+# type "/" subtype, each an RFC 9110 token.
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+/[!#$%&'*+\-.^_`|~0-9a-z]+")
+
+
+def _require_json(content_type: str | None) -> None:
+    if media_type(content_type) != JSON_MEDIA_TYPE:
+        shown = (content_type or "(none)")[:100]
+        raise ApiError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"Unsupported media type {shown!r}: send application/json",
+        )
 
 
 def _parse_body(raw: bytes) -> Any:

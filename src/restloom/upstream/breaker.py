@@ -1,11 +1,15 @@
 """A circuit breaker for the upstream: stop calling it while it is down, probe to come back.
 
-Closed: calls go through; `failures` consecutive failures (timeouts, broken
-connections, 5xx) open it. Open: calls fail at once, without touching the
-upstream, for `cooldown` seconds. Then half-open: the next call goes through
-as a probe (the others keep failing fast); its success closes the breaker,
-its failure opens it for another cooldown. Any HTTP answer below 500 is a
-success here: a 404 or a 429 comes from an upstream that is up.
+Closed: calls go through; `failures` consecutive failures open it. Open: calls
+fail at once, without touching the upstream, for `cooldown` seconds. Then
+half-open: the next call goes through as a probe (the others keep failing
+fast); its success closes the breaker, its failure opens it for another cooldown.
+
+What is a failure is `retry.is_upstream_failure`'s call: only a timeout, a broken
+connection or a 502/503/504. Any other answer (a 404, a 429, a 500, a body
+restloom refuses) comes from an upstream that is up, and is about the request
+that drew it: one caller choosing requests that make the upstream answer 500
+must not be able to stop everyone else's calls.
 
 One breaker per upstream and process: each instance judges what it sees.
 """

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,19 +26,31 @@ from restloom.upstream.deadline import Deadline
 from restloom.upstream.errors import FailureKind, UpstreamError, error_from_response
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
-from restloom.upstream.ratelimit import RateBudget, wait_turn
+from restloom.upstream.ratelimit import RateBudget, hold_off_seconds, wait_turn
 from restloom.upstream.readcache import CacheView, ReadCache, StoredResponse
+from restloom.upstream.responses import (
+    is_redirect,
+    parse_success_body,
+    read_body,
+    read_error_body,
+    refuse_redirect,
+)
 from restloom.upstream.retry import (
+    DEFAULT_RATE_LIMIT_WAIT,
     ReadRetries,
     backoff,
     is_upstream_failure,
     may_have_committed,
+    retry_after,
     write_is_retryable,
 )
 
 Params = tuple[tuple[str, str], ...]
 
 WRITE_ATTEMPTS = 4
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ class UpstreamClient:
         cache: ReadCache | None = None,
         budget: RateBudget | None = None,
         breaker: CircuitBreaker | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -114,6 +126,8 @@ class UpstreamClient:
         self.cache = cache
         self.budget = budget
         self.breaker = breaker or CircuitBreaker()
+        self.max_body_bytes = max_body_bytes
+        self.max_retry_after = max_retry_after
         self.upstream_id = upstream_id(self.base_url)
 
     def exchange(self, caller: Caller, deadline: Deadline | None = None) -> Exchange:
@@ -137,7 +151,11 @@ class UpstreamClient:
     ) -> Response:
         """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed.
 
-        `time_limit` (seconds) replaces the call timeout, e.g. when the deadline is nearer.
+        Nothing the upstream sends is taken on trust: a 3xx is not followed (REDIRECT),
+        the body is read up to `max_body_bytes` after decompression (TOO_LARGE), a 2xx
+        body must be JSON (INVALID_RESPONSE), and Retry-After is parsed strictly and
+        capped at `max_retry_after`. `time_limit` (seconds) replaces the call timeout,
+        e.g. when the deadline is nearer; it covers reading the body too.
         """
         timeout = self.call_timeout if time_limit is None else time_limit
         if not public and self.credential_for(caller) is None:
@@ -148,18 +166,33 @@ class UpstreamClient:
         headers = self._headers(caller)
         if extra_headers:
             headers.update(extra_headers)
+        data = None
+        if json is not None:
+            # aiohttp labels raw bytes application/octet-stream: strict frameworks refuse it.
+            data = orjson.dumps(json)
+            headers["Content-Type"] = "application/json"
         try:
             async with self.session.request(
                 method,
                 url,
                 headers=headers,
-                data=orjson.dumps(json) if json is not None else None,
+                data=data,
+                # Followed, a redirect would take the credential and the body elsewhere.
+                allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
-                raw = await resp.read()
-                body = _parse_body(raw)
-                response_headers = dict(resp.headers)
                 status = resp.status
+                response_headers = dict(resp.headers)
+                if is_redirect(status):
+                    resp.close()
+                    raise refuse_redirect(
+                        status, resp.headers.get("Location"), url, caller.request_id
+                    )
+                if status >= 400:
+                    body = await read_error_body(resp)
+                else:
+                    raw = await read_body(resp, self.max_body_bytes, caller.request_id)
+                    body = parse_success_body(raw, status, method, caller.request_id)
         except TimeoutError as exc:
             raise UpstreamError(
                 kind=FailureKind.TIMEOUT,
@@ -178,11 +211,12 @@ class UpstreamClient:
                 status,
                 body,
                 caller.request_id,
-                retry_after=_retry_after(response_headers),
+                retry_after=retry_after(response_headers, self.max_retry_after),
             )
         return Response(status=status, headers=response_headers, body=body)
 
     def _headers(self, caller: Caller) -> dict[str, str]:
+        # Accept on every call: content negotiation must not hand us HTML.
         headers = {"Accept": "application/json", "X-Request-Id": caller.request_id}
         credential = self.credential_for(caller)
         if credential is not None:
@@ -204,6 +238,12 @@ class Exchange:
         default_factory=dict
     )
     _view: CacheView | None = None
+    # Hard cap on calls actually sent for this GraphQL request (retries included), set
+    # from the cost limit: it backs up the cost prediction. None: no cap.
+    max_requests: int | None = None
+    # Calls sent or on their way (admitted, waiting for a budget slot): the cap counts
+    # these, because concurrent fields check it before any of them is sent.
+    _claimed: int = 0
 
     @property
     def profile(self) -> Profile:
@@ -362,13 +402,16 @@ class Exchange:
         credential = client.credential_for(self.caller)
         if not public and credential is None:
             raise no_credential(self.caller.request_id)
+        self._claim()
         ticket = client.breaker.admit()
         if ticket is None:
+            self._claimed -= 1
             raise circuit_open(client.breaker.status().retry_in, self.caller.request_id)
         budget_key = f"{client.upstream_id}:{credential.principal if credential else 'anonymous'}"
         try:
             timeout = await self._wait_for_turn(budget_key)
         except BaseException:
+            self._claimed -= 1
             client.breaker.release(ticket)
             raise
         self.stats.requests += 1
@@ -390,14 +433,29 @@ class Exchange:
             else:
                 client.breaker.record(ticket, ok=not is_upstream_failure(error))
             if error.status == 429 and client.budget is not None:
-                # Everyone on this credential waits it out, not only this call.
-                await client.budget.hold_off(budget_key, error.retry_after or 1.0)
+                # Everyone on this credential waits it out, not only this call; for no
+                # longer than max_retry_after, whatever the upstream asked.
+                wait = DEFAULT_RATE_LIMIT_WAIT if error.retry_after is None else error.retry_after
+                await client.budget.hold_off(
+                    budget_key, hold_off_seconds(wait, client.max_retry_after)
+                )
             raise
         except BaseException:
             client.breaker.release(ticket)
             raise
         client.breaker.record(ticket, ok=True)
         return response
+
+    def _claim(self) -> None:
+        """Count one more call against `max_requests`, or refuse it unsent."""
+        if self.max_requests is not None and self._claimed >= self.max_requests:
+            raise UpstreamError(
+                kind=FailureKind.TOO_MANY_REQUESTS,
+                message=f"This request needed more than {self.max_requests} upstream "
+                "requests; ask for fewer or smaller lists",
+                request_id=self.caller.request_id,
+            )
+        self._claimed += 1
 
     async def _wait_for_turn(self, budget_key: str) -> float:
         """Wait for a slot in the rate budget; the time then left for the call."""
@@ -447,40 +505,3 @@ def _in_background(work: Any) -> None:
     task = asyncio.ensure_future(work)
     _background_tasks.add(task)
     task.add_done_callback(_background_tasks.discard)
-
-
-def _parse_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset`."""
-    named = {k.lower(): v for k, v in headers.items()}
-    value = named.get("retry-after")
-    if value is not None:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            pass
-    reset = named.get("x-ratelimit-reset")
-    if reset is not None:
-        try:
-            seconds = float(reset)
-        except ValueError:
-            return None
-        # Seeds 003/004 send a Unix time; some upstreams send seconds from now.
-        return max(0.0, seconds - time.time()) if seconds > _UNIX_TIME_2001 else seconds
-    return None
-
-
-# Anything larger is a Unix timestamp, not a number of seconds to wait.
-_UNIX_TIME_2001 = 1_000_000_000

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -34,6 +35,20 @@ log = logging.getLogger("restloom.ratelimit")
 # the window, and at least ARRIVAL_JITTER seconds.
 SAFETY = 0.05
 ARRIVAL_JITTER = 0.25
+
+# The longest a 429 may hold a credential back (the `max_retry_after` default). The
+# client already caps what it passes with the setting; this bounds it here as well,
+# so that no caller of `hold_off` can park a credential for a day.
+MAX_HOLD_OFF = 60.0
+# What a 429 costs when the given time is not a usable number.
+DEFAULT_HOLD_OFF = 1.0
+
+
+def hold_off_seconds(seconds: float, cap: float = MAX_HOLD_OFF) -> float:
+    """`seconds` as a 429 penalty: finite, non-negative, at most `cap`."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return min(DEFAULT_HOLD_OFF, cap)
+    return min(seconds, cap)
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class MemoryBudget:
     """Slots per key in this process (one gateway instance)."""
 
     interval: float
+    max_hold_off: float = MAX_HOLD_OFF
     # key -> the earliest time (time.monotonic) the next call on that key may go.
     _next: dict[str, float] = field(default_factory=dict)
 
@@ -79,6 +95,7 @@ class MemoryBudget:
         return Turn(True, wait)
 
     async def hold_off(self, key: str, seconds: float) -> None:
+        seconds = hold_off_seconds(seconds, self.max_hold_off)
         now = time.monotonic()
         self._next[key] = max(self._next.get(key, now), now + seconds)
 
@@ -121,15 +138,22 @@ return 1
 class RedisBudget:
     """Slots shared by every instance through Redis; per process while Redis is down."""
 
-    def __init__(self, client: redis.Redis, interval: float, namespace: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        interval: float,
+        namespace: str,
+        max_hold_off: float = MAX_HOLD_OFF,
+    ) -> None:
         self._client = client
         self._interval = interval
+        self._max_hold_off = max_hold_off
         self._namespace = namespace
         self._reserve = client.register_script(_RESERVE)
         self._hold_off = client.register_script(_HOLD_OFF)
         # Availability over strictness: without Redis each instance keeps to the whole
         # budget on its own, and a 429 that this lets through is still waited out.
-        self._fallback = MemoryBudget(interval)
+        self._fallback = MemoryBudget(interval, max_hold_off)
         self._last_warning = 0.0
 
     def _key(self, key: str) -> str:
@@ -146,6 +170,7 @@ class RedisBudget:
         return Turn(bool(int(reserved)), float(wait_ms) / 1000)
 
     async def hold_off(self, key: str, seconds: float) -> None:
+        seconds = hold_off_seconds(seconds, self._max_hold_off)
         await self._fallback.hold_off(key, seconds)
         try:
             await self._hold_off(keys=[self._key(key)], args=[seconds * 1000])

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 from restloom.upstream.errors import FailureKind, UpstreamError
 
@@ -44,8 +49,18 @@ def may_have_committed(error: UpstreamError) -> bool:
 
 
 def is_upstream_failure(error: UpstreamError) -> bool:
-    """What counts against the circuit breaker: the upstream did not answer sensibly."""
-    return may_have_committed(error)
+    """What counts against the circuit breaker: the upstream, or the way to it, is down.
+
+    Only a timeout, a broken connection or a 502/503/504 (a proxy or gateway in front
+    of the upstream failing, or the upstream saying it is overloaded). An answer, any
+    answer, proves the upstream is up: a 500 or a 4xx is about the request that drew
+    it, which one caller chooses (a bad id, a forged cursor), and so is a body restloom
+    refuses (not JSON, too large, a redirect). Counting those would let one caller open
+    the breaker for everyone.
+    """
+    if error.kind in _IN_DOUBT:
+        return True
+    return error.kind is FailureKind.HTTP and error.status in _RETRYABLE_STATUSES
 
 
 @dataclass
@@ -71,3 +86,49 @@ class ReadRetries:
             return None
         self.done += 1
         return pause
+
+
+# Delta-seconds (RFC 9110 10.2.3): ASCII digits only; no sign, exponent, "inf" or "nan".
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}")
+# Anything larger in X-RateLimit-Reset is a Unix time, not a number of seconds to wait.
+_UNIX_TIME_2001 = 1_000_000_000
+
+
+def retry_after(headers: Mapping[str, str], cap: float, now: float | None = None) -> float | None:
+    """Seconds a 429/503 asks us to wait, at most `cap`; None when no header says so.
+
+    `Retry-After` is delta-seconds or an HTTP date; `X-RateLimit-Reset` (seeds 003/004)
+    is a Unix time or, from some upstreams, seconds from now. Any other spelling is
+    ignored rather than guessed at: an upstream must not be able to park a credential
+    for a day, or hand us `inf`.
+    """
+    clock = time.time() if now is None else now
+    named = {k.lower(): v for k, v in headers.items()}
+    seconds = _retry_after_value(named.get("retry-after"), clock)
+    if seconds is None:
+        seconds = _reset_value(named.get("x-ratelimit-reset"), clock)
+    return None if seconds is None else min(seconds, cap)
+
+
+def _retry_after_value(value: str | None, now: float) -> float | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(int(value))
+    if len(value) > 64 or not any(c.isalpha() for c in value):
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # "-0000" and asctime dates: UTC by RFC 9110
+    return max(0.0, when.timestamp() - now)
+
+
+def _reset_value(value: str | None, now: float) -> float | None:
+    if value is None or not _DELTA_SECONDS.fullmatch(value.strip()):
+        return None
+    seconds = int(value.strip())
+    return max(0.0, seconds - now) if seconds > _UNIX_TIME_2001 else float(seconds)
