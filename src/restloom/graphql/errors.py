@@ -124,6 +124,23 @@ class ErrorFormatter(SchemaExtension):
         result.errors = [format_error(e, request_id) for e in result.errors]
 
 
+# graphql-core's wording for every variable coercion failure ("Variable '$n' got invalid
+# value ...", "... of required type 'Int!' was not provided.", "... must not be null.").
+_VARIABLE_ERROR = re.compile(r"^Variable '\$(\w+)' ")
+
+
+def coerced_variable(error: GraphQLError) -> str | None:
+    """The variable a coercion error is about; None for any other error."""
+    if error.path is not None:
+        return None
+    match = _VARIABLE_ERROR.match(error.message)
+    return match.group(1) if match else None
+
+
+def is_syntax_error(error: GraphQLError) -> bool:
+    return error.message.startswith("Syntax Error")
+
+
 def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, UpstreamError):
@@ -135,9 +152,13 @@ def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             extensions["argument"] = argument
     elif isinstance(original, GatewayError):
         message, extensions = error.message, dict(original.extensions)
+    elif (variable := coerced_variable(error)) is not None:
+        # graphql-core attaches an original error to coercion failures: not a bug of ours.
+        message, extensions = error.message, {"code": "BAD_USER_INPUT", "variable": variable}
     elif original is None:
         # Syntax and validation errors: the client's query is at fault.
-        message, extensions = error.message, {"code": "GRAPHQL_VALIDATION_FAILED"}
+        code = "GRAPHQL_PARSE_FAILED" if is_syntax_error(error) else "GRAPHQL_VALIDATION_FAILED"
+        message, extensions = error.message, {"code": code}
         extensions.update(error.extensions or {})
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)
