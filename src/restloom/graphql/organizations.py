@@ -153,7 +153,9 @@ class Organization(Node):
         updated_after: Annotated[
             datetime | None, strawberry.argument(description="Members who joined after this.")
         ] = None,
-    ) -> OrganizationMemberConnection:
+    ) -> OrganizationMemberConnection | None:
+        # Nullable: a member list that fails is null with its error, and the
+        # organizations around it survive.
         query = ListQuery.build(
             "members", parent_id=self.database_id, updated_after=iso(updated_after)
         )
