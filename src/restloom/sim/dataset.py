@@ -34,6 +34,13 @@ SPAN_SECONDS = 730 * 24 * 3600
 SEEDED_PASSWORD = "password"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
+# The newest seeded record of these kinds gets a fixed id, so that the README's tour
+# (`contact(id: "cnt_0a1b2c3d4e")`) works on every seed and dataset size.
+DOCUMENTED_IDS: dict[str, str] = {
+    "contacts": "cnt_0a1b2c3d4e",
+    "organizations": "org_0a1b2c3d4e",
+}
+
 
 @dataclass
 class Dataset:
@@ -108,6 +115,20 @@ class Dataset:
             self.members.setdefault(record.id, [])
         return record
 
+    def pin_id(self, kind: str, new_id: str) -> None:
+        """Give the newest record of `kind` the id `new_id` (which must be free)."""
+        if not self.collections[kind] or new_id in self.taken_ids:
+            return
+        newest = max(self.collections[kind].values(), key=lambda r: r.num)
+        old_id = newest.id
+        del self.collections[kind][old_id]
+        newest.id = new_id
+        self.collections[kind][new_id] = newest
+        self.by_num[kind][newest.num] = new_id
+        self.taken_ids.add(new_id)
+        if kind == "organizations":
+            self.members[new_id] = self.members.pop(old_id, [])
+
     def delete(self, kind: str, record_id: str) -> None:
         record = self.collections[kind].pop(record_id)
         del self.by_num[kind][record.num]
@@ -168,6 +189,8 @@ def generate(config: SimConfig) -> Dataset:
     _gen_resources(data, random.Random(f"{config.seed}:resources"), config.resources)
     _gen_organizations(data, random.Random(f"{config.seed}:organizations"), config.organizations)
     _gen_webhooks(data, random.Random(f"{config.seed}:webhooks"), config.webhooks)
+    for kind, documented in DOCUMENTED_IDS.items():
+        data.pin_id(kind, documented)
     return data
 
 
