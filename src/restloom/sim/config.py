@@ -61,6 +61,10 @@ STYLE_PARAMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# What a list answers for a page past its end. Real upstreams disagree: most send an
+# empty page, Django REST Framework a 404 "Invalid page.", json-server 1.0 the last page.
+PAST_END_MODES: tuple[str, ...] = ("empty", "not_found", "last_page")
+
 DEFAULT_PREFIX: dict[str, str] = {"mossdesk": "/api/v1", "moco": "/api/v1", "template": "/v1"}
 
 # (requests, window seconds) applied when ``rate_limit`` / ``rate_window`` are left at None.
@@ -104,6 +108,9 @@ class SimConfig:
     # Route ("GET /users/me") -> Cache-Control value sent with its successful answers,
     # so a gateway's handling of no-store/private can be tested against a real server.
     cache_control: Mapping[str, str] = field(default_factory=dict)
+    # A page past the end of a list: "empty", "not_found" (404) or "last_page" (see
+    # PAST_END_MODES). Page 1 is never past the end: an empty list has an empty page 1.
+    past_end: str = "empty"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -153,6 +160,10 @@ def _validate(c: SimConfig) -> None:
     _check_number("token_ttl", c.token_ttl, minimum=0.0, exclusive=True)
     _check_number("idempotency_ttl", c.idempotency_ttl, minimum=0.0, exclusive=True)
     _check_number("fault_timeout", c.fault_timeout, minimum=0.0)
+    if c.past_end not in PAST_END_MODES:
+        raise ValueError(
+            f"--past-end must be one of {', '.join(PAST_END_MODES)} (got {c.past_end!r})"
+        )
     _validate_renames(c)
 
 
@@ -266,6 +277,13 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-window", type=_finite_float, default=None, help="rate window in seconds"
     )
+    parser.add_argument(
+        "--past-end",
+        choices=PAST_END_MODES,
+        default=d.past_end,
+        help="a list page past the end: an empty page (default), a 404 (like Django REST "
+        "Framework) or the last page again (like json-server 1.0)",
+    )
     parser.add_argument("--prefix", default=None, help="API path prefix (default: the style's)")
     parser.add_argument(
         "--path",
@@ -304,4 +322,5 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         prefix=ns.prefix,
         paths=dict(ns.path),
         params=dict(ns.param),
+        past_end=ns.past_end,
     )

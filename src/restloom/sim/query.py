@@ -43,9 +43,17 @@ def _sort_key(field_name: str) -> Callable[[Row], tuple[bool, Any]]:
 
 
 def select(
-    rows: Iterable[Row], q: ListQuery, kind: Kind, tie_key: Callable[[Row], Any]
+    rows: Iterable[Row],
+    q: ListQuery,
+    kind: Kind,
+    tie_key: Callable[[Row], Any],
+    past_end: str = "empty",
 ) -> tuple[list[Row], int]:
-    """Filter, sort and page ``rows``; returns (page items, total matching)."""
+    """Filter, sort and page ``rows``; returns (page items, total matching).
+
+    ``past_end`` says what a page after the last one is (see ``config.PAST_END_MODES``):
+    empty, a 404 "Invalid page." (Django REST Framework), or the last page (json-server 1.0).
+    """
     needle = q.search.casefold() if q.search else None
     matched: list[Row] = []
     for row in rows:
@@ -65,6 +73,11 @@ def select(
     matched.sort(key=tie_key)
     matched.sort(key=_sort_key(q.sort), reverse=q.descending)
     start = (q.page - 1) * q.per_page
+    if q.page > 1 and start >= len(matched):
+        if past_end == "not_found":
+            raise errors.ApiError(404, errors.NOT_FOUND, "Invalid page.")
+        if past_end == "last_page" and matched:
+            start = (len(matched) - 1) // q.per_page * q.per_page
     return matched[start : start + q.per_page], len(matched)
 
 

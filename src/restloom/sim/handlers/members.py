@@ -21,7 +21,9 @@ def list_members(ctx: Ctx) -> Result:
     org = find(ctx, "organizations")
     style = ctx.state.style
     q = style.parse_list(ctx.query, MEMBERS)
-    page, total = select(ctx.state.data.members[org.id], q, MEMBERS, style.tie_key("members"))
+    rows = ctx.state.data.members[org.id]
+    past_end = ctx.state.config.past_end
+    page, total = select(rows, q, MEMBERS, style.tie_key("members"), past_end)
     return Many("members", page, q, total)
 
 

@@ -26,7 +26,7 @@ def list_records(kind_name: str) -> Handler:
         style = ctx.state.style
         q = style.parse_list(ctx.query, kind)
         rows = ctx.state.data.collections[kind_name].values()
-        page, total = select(rows, q, kind, style.tie_key(kind_name))
+        page, total = select(rows, q, kind, style.tie_key(kind_name), ctx.state.config.past_end)
         return Many(kind_name, page, q, total)
 
     return handler
