@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DrfAppConfig(AppConfig):
+    name = "tests.frameworks.drf"
+    label = "drfapp"
