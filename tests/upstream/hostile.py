@@ -32,8 +32,8 @@ CONTACTS: list[dict[str, Any]] = [
         "phone": None,
         "company": "Acme",
         "job_title": None,
-        "created_at": "2025-01-0{n}T00:00:00Z",
-        "updated_at": "2025-01-0{n}T00:00:00Z",
+        "created_at": f"2025-01-0{n}T00:00:00Z",
+        "updated_at": f"2025-01-0{n}T00:00:00Z",
     }
     for n, name in ((1, "Ada"), (2, "Brian"), (3, "Chen"))
 ]
