@@ -31,7 +31,7 @@ class Services:
 
     async def close(self) -> None:
         if self.cache is not None:
-            await self.cache.store.close()
+            await self.cache.close()
         if self.budget is not None:
             await self.budget.close()
         if self.redis is not None:
@@ -67,7 +67,7 @@ def _cache(settings: Settings, profile: Profile, redis_url: str | None) -> ReadC
     # instances may be configured to cache.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # aiocache on redis-py >= 5
-        store = redis_store(redis_url) if redis_url else memory_store()
+        store = redis_store(redis_url) if redis_url else memory_store(settings.cache_max_bytes)
     # Two upstreams behind one Redis must not share entries.
     namespace = f"{settings.redis_namespace}:{upstream_id(str(settings.upstream_url))}"
     return ReadCache(store, profile, policy, namespace)

@@ -1,23 +1,29 @@
-"""The cross-request cache store: aiocache in process memory or on Redis, behind a few calls.
+"""The cross-request cache store: a bounded LRU in process memory, or aiocache on Redis.
 
 This is the only module that imports aiocache: its unreleased 1.0 drops the
 redis-py backend, so it stays pinned `<1` and replaceable. Values are JSON
 written with orjson, which round-trips every JSON value exactly (strings,
 64-bit integers, floats, nesting), and is stored as bytes so nothing decodes
 twice. `clear()` is never called: on a shared Redis it is FLUSHDB, or KEYS.
-Keys are complete (`namespace:...`) before they reach aiocache.
+Keys are complete (`namespace:...`) before they reach a backend.
+
+In memory, aiocache's SimpleMemoryCache keeps everything until it expires, with
+no bound (30 windows of 250 items took a gateway to 1.37 GB); `LruMemory`
+replaces it with a byte bound and least-recently-used eviction.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import orjson
-from aiocache import RedisCache, SimpleMemoryCache
-from aiocache.base import BaseCache
+from aiocache import RedisCache
 from aiocache.serializers import BaseSerializer
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -26,6 +32,12 @@ from redis.exceptions import RedisError
 # A cache that is slower than this is treated as down for that call: a request
 # should lose a cache hit, not its latency budget.
 OPERATION_TIMEOUT = 0.5
+
+# What one memory entry costs besides its key and value bytes: the OrderedDict node,
+# the entry tuple, the bytes and str headers and the expiry float (measured on
+# CPython 3.12: ~218 bytes). Counting it keeps a cache of many small values (version
+# tokens) near its bound in real memory, not only in payload bytes.
+ENTRY_OVERHEAD = 200
 
 
 class CacheUnavailable(Exception):
@@ -43,12 +55,101 @@ class OrjsonSerializer(BaseSerializer):
         return None if value is None else orjson.loads(value)
 
 
+class Backend(Protocol):
+    """The four aiocache calls `CacheStore` uses; `add` raises ValueError on an existing key."""
+
+    async def multi_get(self, keys: list[str]) -> list[Any]: ...
+
+    async def multi_set(self, pairs: list[tuple[str, Any]], ttl: float) -> Any: ...
+
+    async def add(self, key: str, value: Any, ttl: float) -> Any: ...
+
+    async def close(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: bytes
+    expires: float  # time.monotonic()
+    size: int  # bytes charged against the bound
+
+
+class LruMemory:
+    """JSON values by key in this process, at most `max_bytes` of them, least recently used out.
+
+    A value is charged its serialized size plus its key and `ENTRY_OVERHEAD`. Expired
+    entries are dropped when touched or when eviction reaches them; until then they
+    count against the bound like any other, so the bound holds either way. A value
+    larger than the whole bound is not stored.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be >= 1")
+        self.max_bytes = max_bytes
+        self.size_bytes = 0
+        self.evictions = 0
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def multi_get(self, keys: list[str]) -> list[Any]:
+        now = time.monotonic()
+        return [self._get(key, now) for key in keys]
+
+    async def multi_set(self, pairs: list[tuple[str, Any]], ttl: float) -> None:
+        expires = time.monotonic() + ttl
+        for key, value in pairs:
+            self._put(key, orjson.dumps(value), expires)
+
+    async def add(self, key: str, value: Any, ttl: float) -> None:
+        if self._get(key, time.monotonic()) is not None:
+            raise ValueError(f"key {key!r} already exists")
+        self._put(key, orjson.dumps(value), time.monotonic() + ttl)
+
+    async def close(self) -> None:
+        self._entries.clear()
+        self.size_bytes = 0
+
+    def _get(self, key: str, now: float) -> Any:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= now:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        # A fresh object per read: no caller can change what another one reads.
+        return orjson.loads(entry.value)
+
+    def _put(self, key: str, value: bytes, expires: float) -> None:
+        size = len(value) + len(key) + ENTRY_OVERHEAD
+        if key in self._entries:
+            self._drop(key)
+        if size > self.max_bytes:
+            return
+        while self.size_bytes + size > self.max_bytes:
+            oldest = next(iter(self._entries))
+            self._drop(oldest)
+            self.evictions += 1
+        self._entries[key] = _Entry(value, expires, size)
+        self.size_bytes += size
+
+    def _drop(self, key: str) -> None:
+        self.size_bytes -= self._entries.pop(key).size
+
+
 class CacheStore:
     """JSON values by key, with a TTL in seconds; every failure is `CacheUnavailable`."""
 
-    def __init__(self, backend: BaseCache, kind: str) -> None:
+    def __init__(self, backend: Backend, kind: str) -> None:
         self._backend = backend
         self.kind = kind  # "memory" or "redis", for logs and /readyz
+
+    def stored_bytes(self) -> int | None:
+        """Bytes held against the memory bound; None for Redis, which bounds itself."""
+        return self._backend.size_bytes if isinstance(self._backend, LruMemory) else None
 
     async def get_many(self, keys: Sequence[str]) -> list[Any]:
         if not keys:
@@ -89,9 +190,8 @@ def no_retries() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def memory_store() -> CacheStore:
-    backend = SimpleMemoryCache(serializer=OrjsonSerializer(), timeout=OPERATION_TIMEOUT)
-    return CacheStore(backend, "memory")
+def memory_store(max_bytes: int = 64 * 1024 * 1024) -> CacheStore:
+    return CacheStore(LruMemory(max_bytes), "memory")
 
 
 def redis_store(url: str) -> CacheStore:

@@ -27,7 +27,14 @@ from restloom.upstream.errors import FailureKind, UpstreamError, error_from_resp
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
 from restloom.upstream.ratelimit import RateBudget, hold_off_seconds, wait_turn
-from restloom.upstream.readcache import CacheView, ReadCache, StoredResponse
+from restloom.upstream.readcache import (
+    CacheView,
+    Invalidation,
+    ReadCache,
+    Source,
+    StoredResponse,
+    note_invalidation,
+)
 from restloom.upstream.responses import (
     is_redirect,
     parse_success_body,
@@ -344,39 +351,45 @@ class Exchange:
     async def _read(
         self, path: str, params: Params, cached: bool, check: Callable[[Response], None] | None
     ) -> Response:
+        async def fetch() -> StoredResponse:
+            retries = ReadRetries(self.client.read_retries)
+            while True:
+                try:
+                    response = await self._send("GET", path, params)
+                    break
+                except UpstreamError as error:
+                    pause = retries.delay(error, self.deadline.remaining())
+                    if pause is None:
+                        raise
+                    self.stats.retries += 1
+                    await asyncio.sleep(pause)
+            if check is not None:
+                check(response)  # before anything is cached or shared
+            return StoredResponse(response.status, dict(response.headers), response.body)
+
         view = self._cache_view() if cached else None
-        if view is not None:
-            hit = await view.lookup(path, params)
-            if hit is not None:
+        if view is None:
+            stored = await fetch()
+        else:
+            read = await view.read_through(path, params, fetch)
+            stored = read.response
+            if read.source is Source.CACHE:
                 self.stats.cache_hits += 1
-                return Response(status=hit.status, headers=hit.headers, body=hit.body)
-        retries = ReadRetries(self.client.read_retries)
-        while True:
-            try:
-                response = await self._send("GET", path, params)
-                break
-            except UpstreamError as error:
-                pause = retries.delay(error, self.deadline.remaining())
-                if pause is None:
-                    raise
-                self.stats.retries += 1
-                await asyncio.sleep(pause)
-        if check is not None:
-            check(response)
-        if view is not None:
-            stored = StoredResponse(response.status, dict(response.headers), response.body)
-            await view.keep(path, params, stored)
-        return response
+            elif read.source is Source.SHARED:
+                self.stats.coalesced += 1
+        return Response(status=stored.status, headers=stored.headers, body=stored.body)
 
     async def _forget(self, path: str) -> None:
         cache = self.client.cache
         if cache is None:
+            note_invalidation(Invalidation((), {}, written=True))  # nothing was cached
             return
         credential = self.client.credential_for(self.caller)
-        tokens = await cache.invalidate(path, credential.principal if credential else None)
-        if self._view is not None:
+        done = await cache.invalidate(path, credential.principal if credential else None)
+        note_invalidation(done)
+        if done.written and self._view is not None:
             # Later fields of this request (a mutation's payload) read the new generation.
-            self._view.adopt(tokens)
+            self._view.adopt(done.tokens)
 
     def _cache_view(self) -> CacheView | None:
         if self._view is None and self.client.cache is not None:
