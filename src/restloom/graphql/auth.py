@@ -15,7 +15,9 @@ from restloom.graphql.context import Context
 from restloom.graphql.users import User
 from restloom.graphql.writes import body_of, idempotency_key
 from restloom.upstream.api import auth_action
+from restloom.upstream.credentials import CredentialKind
 from restloom.upstream.pages import Record
+from restloom.upstream.readcache import last_invalidation, note_invalidation
 
 
 @strawberry.input
@@ -68,6 +70,15 @@ class RefreshTokenPayload(AuthPayload):
 @strawberry.type
 class LogoutPayload:
     success: bool
+    upstream_session_ended: bool = strawberry.field(
+        description="True when the upstream accepted the logout of a bearer (session) token; "
+        "false for an API key, which a logout does not revoke."
+    )
+    cache_cleared: bool = strawberry.field(
+        description="True when restloom's cached entries for this credential are gone on "
+        "every instance; false when the shared cache could not be told: this instance no "
+        "longer serves them, others may until the cache answers again or their TTL ends."
+    )
 
 
 @strawberry.type
@@ -90,8 +101,16 @@ async def refresh_token(
 
 
 async def logout(info: Info[Context, None]) -> LogoutPayload | None:
-    await auth_action(info.context.exchange, "logout", None, idempotency_key(info))
-    return LogoutPayload(success=True)
+    exchange = info.context.exchange
+    note_invalidation(None)  # an earlier mutation of this request must not answer for this one
+    await auth_action(exchange, "logout", None, idempotency_key(info))
+    credential = exchange.caller.credential
+    dropped = last_invalidation()
+    return LogoutPayload(
+        success=True,
+        upstream_session_ended=credential is not None and credential.kind is CredentialKind.BEARER,
+        cache_cleared=dropped is not None and dropped.written,
+    )
 
 
 async def register(info: Info[Context, None], input: RegisterInput) -> RegisterPayload | None:
