@@ -86,7 +86,9 @@ async def resolve_contact(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> Contact | None:
     loader = info.context.loaders.objects("contacts")
-    return Contact.from_record(await loader.load(database_id_for("Contact", id)))
+    return Contact.from_record(
+        await loader.load(database_id_for("Contact", id, info.context.profile))
+    )
 
 
 async def resolve_contacts(
@@ -102,6 +104,7 @@ async def resolve_contacts(
     query = ListQuery.build(
         "contacts",
         sort=sort_of(order_by or ContactOrder()),
+        sort_requested=order_by is not None,
         search=search,
         updated_after=iso(updated_after),
     )

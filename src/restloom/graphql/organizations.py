@@ -197,7 +197,7 @@ async def resolve_organization(
     info: Info[Context, None],
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> Organization | None:
-    return await load_organization(info, database_id_for("Organization", id))
+    return await load_organization(info, database_id_for("Organization", id, info.context.profile))
 
 
 async def resolve_organizations(
@@ -212,6 +212,7 @@ async def resolve_organizations(
     query = ListQuery.build(
         "organizations",
         sort=sort_of(order_by or OrganizationOrder()),
+        sort_requested=order_by is not None,
         updated_after=iso(updated_after),
     )
     args = ConnectionArgs(first, after, last, before)
@@ -328,8 +329,10 @@ async def delete_organization(
 async def add_organization_member(
     info: Info[Context, None], input: AddOrganizationMemberInput
 ) -> AddOrganizationMemberPayload | None:
-    organization_id = database_id_for("Organization", input.organization_id)
-    user_id = database_id_for("User", input.user_id)
+    organization_id = database_id_for(
+        "Organization", input.organization_id, info.context.profile, "organizationId"
+    )
+    user_id = database_id_for("User", input.user_id, info.context.profile, "userId")
     record = await api.add_member(
         info.context.exchange, organization_id, user_id, input.role.value, idempotency_key(info)
     )
@@ -346,8 +349,10 @@ async def add_organization_member(
 async def remove_organization_member(
     info: Info[Context, None], input: RemoveOrganizationMemberInput
 ) -> RemoveOrganizationMemberPayload | None:
-    organization_id = database_id_for("Organization", input.organization_id)
-    user_id = database_id_for("User", input.user_id)
+    organization_id = database_id_for(
+        "Organization", input.organization_id, info.context.profile, "organizationId"
+    )
+    user_id = database_id_for("User", input.user_id, info.context.profile, "userId")
     await api.remove_member(info.context.exchange, organization_id, user_id, idempotency_key(info))
     forget(info, "organizations", organization_id, None)
     return RemoveOrganizationMemberPayload(

@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 import strawberry
 
 from restloom.graphql.errors import bad_user_input
+from restloom.upstream.profile import Profile
+from restloom.upstream.urls import valid_id
 
 NodeT = TypeVar("NodeT")
 
@@ -47,14 +49,27 @@ def from_global_id(global_id: str) -> tuple[str, str] | None:
     return type_name, database_id
 
 
-def database_id_for(type_name: str, id_or_global_id: str) -> str:
-    """Accept either a Relay global id of `type_name` or the upstream's own id."""
+def database_id_for(
+    type_name: str, id_or_global_id: str, profile: Profile, argument: str = "id"
+) -> str:
+    """The upstream's id from a Relay global id of `type_name` or the upstream's own id.
+
+    Either way it must match the profile's id format, or it is BAD_USER_INPUT naming
+    `argument` (the GraphQL argument, camelCase) and nothing reaches the upstream: ids
+    are data, never paths.
+    """
     decoded = from_global_id(id_or_global_id)
     if decoded is None or decoded[0] not in NODE_TYPE_NAMES:
-        return id_or_global_id
-    if decoded[0] != type_name:
-        raise bad_user_input(f"ID {id_or_global_id} is a {decoded[0]}, not a {type_name}", "id")
-    return decoded[1]
+        database_id = id_or_global_id
+    elif decoded[0] != type_name:
+        raise bad_user_input(f"`{argument}` is a {decoded[0]} id, not a {type_name} id", argument)
+    else:
+        database_id = decoded[1]
+    if not valid_id(profile, database_id):
+        raise bad_user_input(
+            f"`{argument}` is not a valid {type_name} id for this upstream", argument
+        )
+    return database_id
 
 
 # Filled in by each node type's module, so `database_id_for` can tell ours from raw ids.

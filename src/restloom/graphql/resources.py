@@ -110,7 +110,9 @@ async def resolve_resource(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> Resource | None:
     loader = info.context.loaders.objects("resources")
-    return Resource.from_record(await loader.load(database_id_for("Resource", id)))
+    return Resource.from_record(
+        await loader.load(database_id_for("Resource", id, info.context.profile))
+    )
 
 
 async def resolve_resources(
@@ -126,6 +128,7 @@ async def resolve_resources(
     query = ListQuery.build(
         "resources",
         sort=sort_of(order_by or ResourceOrder()),
+        sort_requested=order_by is not None,
         status=filter.status.value if filter and filter.status else None,
         type=filter.type.value if filter and filter.type else None,
         updated_after=iso(updated_after),

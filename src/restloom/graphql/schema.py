@@ -29,6 +29,7 @@ from restloom.graphql.organizations import (
 )
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
+from restloom.upstream.urls import valid_id
 from restloom.graphql.upstream_stats import UpstreamStats
 from restloom.graphql.users import User, resolve_user, resolve_users, resolve_viewer
 from restloom.graphql.webhooks import Webhook, resolve_webhook, resolve_webhooks
@@ -48,13 +49,22 @@ NODE_TYPES: dict[str, tuple[str, Callable[[Record], Node]]] = {
 MAX_NODES = 100
 
 
+    return await _load_node(info, id, "id")
+
+
+async def _load_node(info: Info[Context, None], id: str, argument: str) -> Node:
 async def resolve_node(
     info: Info[Context, None],
     id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
 ) -> Node | None:
     decoded = from_global_id(id)
-    if decoded is None or decoded[0] not in NODE_TYPES:
-        raise bad_user_input(f"{id} is not a valid node id", "id")
+    # The id inside a global id is as untrusted as any: it must be one of the upstream's.
+    if (
+        decoded is None
+        or decoded[0] not in NODE_TYPES
+        or not valid_id(info.context.profile, decoded[1])
+    ):
+        raise bad_user_input(f"`{argument}`: {id[:80]!r} is not a valid node id", argument)
     type_name, database_id = decoded
     collection, convert = NODE_TYPES[type_name]
     return convert(await info.context.loaders.objects(collection).load(database_id))
@@ -65,7 +75,7 @@ def resolve_nodes(info: Info[Context, None], ids: list[strawberry.ID]) -> list[N
         raise bad_user_input(f"`ids` takes at most {MAX_NODES} ids", "ids")
     # One awaitable per id: graphql-core awaits them together (one batch), and
     # each fails on its own.
-    return [resolve_node(info, i) for i in ids]  # type: ignore[misc]
+    return [_load_node(info, i, "ids") for i in ids]  # type: ignore[misc]
 
 
 @strawberry.type

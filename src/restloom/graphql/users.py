@@ -93,7 +93,7 @@ async def resolve_user(
     info: Info[Context, None],
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> User | None:
-    return await load_user(info, database_id_for("User", id))
+    return await load_user(info, database_id_for("User", id, info.context.profile))
 
 
 async def resolve_viewer(info: Info[Context, None]) -> User | None:
@@ -117,6 +117,7 @@ async def resolve_users(
     query = ListQuery.build(
         "users",
         sort=sort_of(order_by or UserOrder()),
+        sort_requested=order_by is not None,
         search=search,
         role=role.value if role else None,
         updated_after=iso(updated_after),

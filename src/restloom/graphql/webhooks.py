@@ -72,7 +72,9 @@ async def resolve_webhook(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id or databaseId.")],
 ) -> Webhook | None:
     loader = info.context.loaders.objects("webhooks")
-    return Webhook.from_record(await loader.load(database_id_for("Webhook", id)))
+    return Webhook.from_record(
+        await loader.load(database_id_for("Webhook", id, info.context.profile))
+    )
 
 
 async def resolve_webhooks(
@@ -85,7 +87,10 @@ async def resolve_webhooks(
     order_by: WebhookOrder | None = None,
 ) -> Connection[Webhook]:
     query = ListQuery.build(
-        "webhooks", sort=sort_of(order_by or WebhookOrder()), updated_after=iso(updated_after)
+        "webhooks",
+        sort=sort_of(order_by or WebhookOrder()),
+        sort_requested=order_by is not None,
+        updated_after=iso(updated_after),
     )
     args = ConnectionArgs(first, after, last, before)
     return await list_connection(info.context, query, args, Webhook.from_record)
@@ -177,7 +182,7 @@ async def delete_webhook(
 async def test_webhook(
     info: Info[Context, None], input: TestWebhookInput
 ) -> TestWebhookPayload | None:
-    webhook_id = database_id_for("Webhook", input.id)
+    webhook_id = database_id_for("Webhook", input.id, info.context.profile)
     result = await send_webhook_test(info.context.exchange, webhook_id, idempotency_key(info))
     return TestWebhookPayload(
         delivered=bool(result.get("delivered")),

@@ -87,7 +87,7 @@ async def create_record(info: Info[Context, None], collection: str, input: Any) 
 async def update_record(
     info: Info[Context, None], type_name: str, collection: str, input: Any
 ) -> Record:
-    object_id = database_id_for(type_name, input.id)
+    object_id = database_id_for(type_name, input.id, info.context.profile)
     record = await api.update(
         info.context.exchange, collection, object_id, body_of(input), idempotency_key(info)
     )
@@ -99,7 +99,7 @@ async def delete_record(
     info: Info[Context, None], type_name: str, collection: str, input: Any
 ) -> str:
     """Delete, and return the deleted object's database id."""
-    object_id = database_id_for(type_name, input.id)
+    object_id = database_id_for(type_name, input.id, info.context.profile)
     await api.delete(info.context.exchange, collection, object_id, idempotency_key(info))
     forget(info, collection, object_id, None)
     return object_id

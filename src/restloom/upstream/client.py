@@ -21,7 +21,7 @@ import aiohttp
 import orjson
 
 from restloom.upstream.breaker import CircuitBreaker
-from restloom.upstream.credentials import Credential, auth_headers
+from restloom.upstream.credentials import ANONYMOUS, Credential, auth_headers
 from restloom.upstream.deadline import Deadline
 from restloom.upstream.errors import FailureKind, UpstreamError, error_from_response
 from restloom.upstream.pages import Record
@@ -142,7 +142,10 @@ class UpstreamClient:
 
     def credential_for(self, caller: Caller) -> Credential | None:
         """The credential the upstream sees for this caller."""
-        return caller.credential or self.service_credential
+        credential = caller.credential or self.service_credential
+        if credential is None and not self.profile.auth.requires_credential:
+            return ANONYMOUS  # an upstream without auth: nobody needs a credential
+        return credential
 
     async def send(
         self,

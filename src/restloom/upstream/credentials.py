@@ -14,6 +14,7 @@ class CredentialKind(StrEnum):
     API_KEY = "api_key"  # the caller sent X-API-Key
     BEARER = "bearer"  # the caller sent Authorization: Bearer TOKEN
     AUTHORIZATION = "authorization"  # any other Authorization header, passed on as is
+    ANONYMOUS = "anonymous"  # nobody: the upstream's auth scheme is "none"
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,14 @@ class Credential:
         return None
 
 
+# What an upstream without authentication sees every caller as (one principal for all).
+ANONYMOUS = Credential(CredentialKind.ANONYMOUS, "")
+
+
 def auth_headers(spec: AuthSpec, credential: Credential) -> dict[str, str]:
     """The header(s) that carry `credential` to an upstream speaking `spec`."""
+    if spec.scheme is AuthScheme.NONE or credential.kind is CredentialKind.ANONYMOUS:
+        return {}  # an upstream without auth never receives a caller's credential
     if credential.kind is CredentialKind.BEARER:
         return {"Authorization": f"Bearer {credential.value}"}
     if credential.kind is CredentialKind.AUTHORIZATION:
@@ -51,7 +58,10 @@ def auth_headers(spec: AuthSpec, credential: Credential) -> dict[str, str]:
             return {spec.key_header: key}
         case AuthScheme.TOKEN:
             return {"Authorization": f"Token token={key}"}
+        case AuthScheme.TOKEN_PLAIN:
+            return {"Authorization": f"Token {key}"}
         case AuthScheme.BASIC:
             return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
         case AuthScheme.BEARER:
             return {"Authorization": f"Bearer {key}"}
+    return {}

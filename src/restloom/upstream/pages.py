@@ -24,7 +24,7 @@ Record = dict[str, Any]
 @dataclass(frozen=True)
 class PagePlan:
     size: int
-    pages: tuple[int, ...]  # 1-indexed page numbers
+    pages: tuple[int, ...]  # 1-indexed page numbers (`api.fetch_page` shifts them for the wire)
 
     @property
     def first_offset(self) -> int:
@@ -64,32 +64,67 @@ def plan_pages(start: int, end: int, max_size: int) -> PagePlan:
     return PagePlan(size=size, pages=tuple(range(start // size + 1, (end - 1) // size + 2)))
 
 
+class ShapeError(ValueError):
+    """A 2xx body that does not fit the profile's shape; the caller reports it upstream-invalid."""
+
+
 def parse_page(
-    spec: PaginationSpec, body: Any, headers: Mapping[str, str], page: int, size: int
+    spec: PaginationSpec,
+    body: Any,
+    headers: Mapping[str, str],
+    page: int,
+    size: int,
+    *,
+    id_key: str = "id",
 ) -> Page:
-    """Items and total of one list response, in the profile's pagination style."""
+    """Items and total of one list response, in the profile's pagination style.
+
+    `page` is 1-based whatever the upstream counts from. Raises `ShapeError` when the
+    items are not a list of objects each carrying `id_key`, when the page holds more
+    items than the `size` asked for, or when the total is not a non-negative integer:
+    a body that cannot be read never becomes an empty list.
+    """
+    items = body if not spec.items_key else dig(body, spec.items_key)
+    where = f"`{spec.items_key}`" if spec.items_key else "the body"
+    if not isinstance(items, list):
+        raise ShapeError(f"the items ({where}) are not a list")
+    if len(items) > size:
+        raise ShapeError(f"a page of {size} items came back with {len(items)}")
+    for item in items:
+        check_record(item, id_key)
     if spec.style is PaginationStyle.HEADERS:
-        items = body if isinstance(body, list) else []
-        total = _int_or_none(headers.get(spec.total_header))
-        if total is None:
-            # Without X-Total only the Link header tells whether more pages follow.
-            has_next = 'rel="next"' in headers.get("Link", "")
-            total = (page - 1) * size + len(items) + (1 if has_next else 0)
+        total = _header_total(spec, headers, page, size, len(items))
     else:
-        items = dig(body, spec.items_key) if isinstance(body, dict) else None
-        items = items if isinstance(items, list) else []
-        total = _int_or_none(dig(body, spec.total_path))
-        if total is None:
-            total = (page - 1) * size + len(items)
-    return Page(items=[i for i in items if isinstance(i, dict)], total=total, page=page, size=size)
+        total = dig(body, spec.total_path)
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise ShapeError(f"the total (`{spec.total_path}`) is not a non-negative integer")
+    return Page(items=items, total=total, page=page, size=size)
 
 
-_INT = re.compile(r"^\s*\d+\s*$")
+def check_record(item: Any, id_key: str = "id") -> Record:
+    """`item` if it is an object whose `id_key` is a non-empty string or an integer."""
+    if not isinstance(item, dict):
+        raise ShapeError(f"an item is a {type(item).__name__}, not an object")
+    value = item.get(id_key)
+    usable = isinstance(value, int) or (isinstance(value, str) and value != "")
+    if isinstance(value, bool) or not usable:
+        raise ShapeError(f"an item has no `{id_key}`")
+    return item
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _INT.match(value):
-        return int(value)
-    return None
+# A total has at most 18 digits: anything longer is not a count of anything.
+_TOTAL_HEADER = re.compile(r"^\s*[0-9]{1,18}\s*$")
+
+
+def _header_total(
+    spec: PaginationSpec, headers: Mapping[str, str], page: int, size: int, count: int
+) -> int:
+    named = {k.lower(): v for k, v in headers.items()}
+    raw = named.get(spec.total_header.lower())
+    if raw is None:
+        # Without a total header only the Link header tells whether more pages follow.
+        has_next = 'rel="next"' in named.get("link", "")
+        return (page - 1) * size + count + (1 if has_next else 0)
+    if not _TOTAL_HEADER.match(raw):
+        raise ShapeError(f"the total ({spec.total_header}) is not a non-negative integer")
+    return int(raw)

@@ -1,13 +1,16 @@
-"""Upstream profiles: how one REST API style spells auth, paging, sorting and errors.
+"""Upstream profiles: how one REST API style spells auth, paging, sorting, ids and errors.
 
 A profile is data, not code. The gateway's behaviour is the same for every
 upstream; only the wire details below differ between the seed documents'
-styles. Built-in profiles live in `BUILTIN_PROFILES`; the settings file may
-extend one of them or describe a new one field by field.
+styles and the REST frameworks restloom fronts. Built-in profiles live in
+`BUILTIN_PROFILES`; the settings file may extend one of them or describe a new
+one field by field.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -20,12 +23,14 @@ class _Model(BaseModel):
 
 
 class AuthScheme(StrEnum):
-    """How the upstream expects an API key (bearer tokens are always `Bearer`)."""
+    """How the upstream expects an API key (caller bearer tokens always go as `Bearer`)."""
 
     API_KEY_HEADER = "api_key_header"  # X-API-Key: KEY (seed 000)
     TOKEN = "token"  # Authorization: Token token=KEY (seed 001)
+    TOKEN_PLAIN = "token_plain"  # Authorization: Token KEY (Django REST Framework)
     BASIC = "basic"  # Authorization: Basic base64(KEY:) (seed 003)
     BEARER = "bearer"  # Authorization: Bearer KEY
+    NONE = "none"  # no credential at all: callers need none, and none is sent
 
 
 class AuthSpec(_Model):
@@ -33,10 +38,14 @@ class AuthSpec(_Model):
     key_header: str = "X-API-Key"
     impersonate_header: str = "X-IMPERSONATE-USER-ID"
 
+    @property
+    def requires_credential(self) -> bool:
+        return self.scheme is not AuthScheme.NONE
+
 
 class PaginationStyle(StrEnum):
     ENVELOPE = "envelope"  # {"data": [...], "meta": {"page", "per_page", "total", "total_pages"}}
-    HEADERS = "headers"  # bare array, X-Page / X-Per-Page / X-Total / Link rel="next"
+    HEADERS = "headers"  # the total in a header (X-Total, X-Total-Count), Link rel="next"
     BODY = "body"  # {"data": [...], "total", "page", "limit"}
 
 
@@ -45,10 +54,25 @@ class PaginationSpec(_Model):
     page_param: str = "page"
     size_param: str = "per_page"
     default_size: int = Field(25, ge=1)
-    max_size: int = Field(250, ge=1)
-    items_key: str = "data"  # envelope and body styles
-    total_path: str = "meta.total"  # envelope and body styles: dotted path to the total
-    total_header: str = "X-Total"  # headers style
+    max_size: int = Field(250, ge=1, le=10_000)
+    # The number of the first page: 1 for most upstreams, 0 for some.
+    first_page: int = Field(1, ge=0, le=1)
+    # Dotted path to the item list; "" means the body itself is the list. Unset: "" for
+    # the headers style, "data" otherwise.
+    items_key: str = ""
+    # Dotted path to the total in the body (envelope and body styles).
+    total_path: str = Field("meta.total", min_length=1)
+    # The total's header (headers style, e.g. json-server's X-Total-Count); without it in
+    # an answer, Link rel="next" tells whether more pages follow.
+    total_header: str = Field("X-Total", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _items_key_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "items_key" not in data:
+            headers = str(data.get("style", "")) == PaginationStyle.HEADERS.value
+            data = {**data, "items_key": "" if headers else "data"}
+        return data
 
     @model_validator(mode="after")
     def _default_within_max(self) -> PaginationSpec:
@@ -58,22 +82,32 @@ class PaginationSpec(_Model):
 
 
 class SortStyle(StrEnum):
-    FIELD_AND_ORDER = "field_and_order"  # sort=created_at&order=desc (seed 000)
+    # sort=created_at&order=desc (seed 000); json-server 0.17: param "_sort", order_param "_order"
+    FIELD_AND_ORDER = "field_and_order"
     FIELD_SPACE_DIRECTION = "field_space_direction"  # sort_by=created_at desc (seed 001)
-    SIGNED = "signed"  # sort=-created_at (seeds 003/004)
+    SIGNED = "signed"  # sort=-created_at (seeds 003/004, DRF's OrderingFilter)
+    NONE = "none"  # the upstream cannot sort: lists come in its own order
 
 
 class SortSpec(_Model):
     style: SortStyle = SortStyle.FIELD_AND_ORDER
     param: str = "sort"
     order_param: str = "order"
+    # The upstream field names it can sort by; None: every field the schema offers.
+    fields: tuple[str, ...] | None = None
+
+
+class BatchStyle(StrEnum):
+    JOINED = "joined"  # filter[id]=a,b,c
+    REPEATED = "repeated"  # id=a&id=b&id=c (json-server)
 
 
 class BatchSpec(_Model):
     """Lookup of many objects by id in one list request, e.g. `filter[id]=a,b,c`."""
 
     param: str = "filter[id]"
-    separator: str = ","
+    style: BatchStyle = BatchStyle.JOINED
+    separator: str = Field(",", min_length=1)
     max_ids: int = Field(100, ge=1)
 
 
@@ -99,6 +133,48 @@ class RateLimitSpec(_Model):
     per_seconds: float = Field(gt=0)
 
 
+# Default id formats. Neither lets through a character that could change a path or a
+# query (`/ . % ? # &`, spaces), and both are bounded in length.
+STRING_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+INTEGER_ID_PATTERN = r"[0-9]{1,18}"
+# Ids that must never be a path segment, whatever a profile's pattern says.
+_FORBIDDEN_IDS = ("", ".", "..")
+
+# Path templates: literal segments of URL-safe characters and `{id}` / `{member_id}`.
+_TEMPLATE_PATH = re.compile(r"^(/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\{id\}|\{member_id\}))+/?$")
+_QUERY_PART = re.compile(r"^([A-Za-z0-9_.\[\]-]+)=\{id\}$")
+
+
+@functools.lru_cache(maxsize=64)
+def compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class Template(_Model):
+    """A path template split into its path and (for a filtered child list) its parent param."""
+
+    path: str  # e.g. "/organizations/{id}/members" or "/memberships"
+    parent_param: str | None = None  # e.g. "organization" in "/memberships?organization={id}"
+
+    @classmethod
+    def parse(cls, name: str, text: str) -> Template:
+        path, sep, query = text.partition("?")
+        if not _TEMPLATE_PATH.match(path):
+            raise ValueError(
+                f"paths.{name} = {text!r}: a path is /-separated segments of letters, digits, "
+                "'-', '_', '.', '~' (not starting with '.'), and {id}"
+            )
+        if not sep:
+            return cls(path=path.rstrip("/") or "/")
+        match = _QUERY_PART.match(query)
+        if match is None or "{id}" in path:
+            raise ValueError(
+                f"paths.{name} = {text!r}: the only query a path may carry is one "
+                "`param={id}` naming the parent"
+            )
+        return cls(path=path.rstrip("/") or "/", parent_param=match.group(1))
+
+
 class Profile(_Model):
     name: str
     prefix: str = "/api/v1"
@@ -108,9 +184,17 @@ class Profile(_Model):
     errors: ErrorSpec = ErrorSpec()
     batch: BatchSpec | None = BatchSpec()
     id_type: IdType = IdType.STRING
-    # Single objects come wrapped as {"data": {...}}; None (or "" in TOML) means a bare object.
+    # A regular expression every id must match in full before it goes into a URL.
+    # Unset: STRING_ID_PATTERN or INTEGER_ID_PATTERN, after `id_type`.
+    id_pattern: str = ""
+    # Every collection and object path ends in "/" (Django REST Framework's routers).
+    trailing_slash: bool = False
+    # Dotted path to a single object in its body, e.g. "data"; "" (or None) means bare.
     item_key: str | None = "data"
-    # Collection name -> path below the prefix; `{id}` is the parent's id.
+    # Collection name -> path below the prefix; `{id}` is the parent's id. `members` is
+    # nested ("/organizations/{id}/members") or filtered ("/memberships?organization={id}");
+    # the optional `membership` ("/memberships/{member_id}") removes one member of the
+    # filtered form by the membership's own id.
     paths: dict[str, str] = {
         "contacts": "/contacts",
         "resources": "/resources",
@@ -121,7 +205,8 @@ class Profile(_Model):
         "webhooks": "/webhooks",
         "auth": "/auth",
     }
-    # Logical filter name -> query parameter name.
+    # Logical filter name -> query parameter name; a filter missing here (or mapped to
+    # "") is not supported by this upstream, and using it is BAD_USER_INPUT.
     filter_params: dict[str, str] = {
         "status": "filter[status]",
         "type": "filter[type]",
@@ -129,6 +214,8 @@ class Profile(_Model):
         "role": "role",
         "updated_after": "updated_after",
     }
+    # Input fields (snake_case, e.g. "custom_properties") the upstream does not take.
+    unsupported_fields: tuple[str, ...] = ()
     rate_limit: RateLimitSpec | None = None
     # Skip caching responses marked `Cache-Control: no-store`, `no-cache` or `private`,
     # and cap the TTL at `max-age`.
@@ -143,18 +230,84 @@ class Profile(_Model):
         lambda value: None if value is False else value
     )
 
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_is_a_path(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not _TEMPLATE_PATH.match(value):
+            raise ValueError(f"prefix {value!r} must be empty or /-separated URL-safe segments")
+        return value
+
+    @field_validator("unsupported_fields")
+    @classmethod
+    def _field_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z][a-z0-9_]*", name)]
+        if bad:
+            raise ValueError(f"unsupported_fields takes snake_case input field names, not {bad}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_pattern_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id_pattern"):
+            integer = str(data.get("id_type", "")) == IdType.INTEGER.value
+            data = {**data, "id_pattern": INTEGER_ID_PATTERN if integer else STRING_ID_PATTERN}
+        return data
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _id_pattern_is_safe(cls, value: str) -> str:
+        try:
+            pattern = compiled(value)
+        except re.error as exc:
+            raise ValueError(f"id_pattern {value!r} is not a regular expression: {exc}") from None
+        bad = [repr(s) for s in _FORBIDDEN_IDS if pattern.fullmatch(s)]
+        if bad:
+            raise ValueError(f"id_pattern {value!r} must not match {', '.join(bad)}")
+        return value
+
     @model_validator(mode="after")
     def _paths_complete(self) -> Profile:
         missing = sorted(set(REQUIRED_PATHS) - set(self.paths))
         if missing:
             raise ValueError(f"paths is missing {', '.join(missing)}")
-        if "{id}" not in self.paths["members"]:
-            raise ValueError("paths.members must contain {id} (the organization id)")
+        unknown = sorted(set(self.paths) - set(REQUIRED_PATHS) - set(OPTIONAL_PATHS))
+        if unknown:
+            raise ValueError(f"paths has unknown entries {', '.join(unknown)}")
+        templates = {name: Template.parse(name, text) for name, text in self.paths.items()}
+        for name, template in templates.items():
+            has_parent = "{id}" in template.path or template.parent_param is not None
+            if (name == "members") != has_parent:
+                raise ValueError(
+                    "paths.members must contain {id} (the organization id)"
+                    if name == "members"
+                    else f"paths.{name} must not contain {{id}}"
+                )
+            if (name == "membership") != ("{member_id}" in template.path):
+                raise ValueError(
+                    "paths.membership must contain {member_id}"
+                    if name == "membership"
+                    else f"paths.{name} must not contain {{member_id}}"
+                )
         return self
 
-    def path(self, collection: str, parent_id: str | None = None) -> str:
-        template = self.paths[collection]
-        return self.prefix + (template.replace("{id}", parent_id) if parent_id else template)
+    @property
+    def id_regex(self) -> re.Pattern[str]:
+        return compiled(self.id_pattern)
+
+    def template(self, collection: str) -> Template:
+        return _template(self.paths[collection])
+
+    def path(self, collection: str) -> str:
+        """The full path of a collection without a parent (e.g. "me", for readiness probes)."""
+        from restloom.upstream.urls import collection_path  # urls builds every path
+
+        return collection_path(self, collection).path
+
+
+@functools.lru_cache(maxsize=256)
+def _template(text: str) -> Template:
+    return Template.parse("", text)
 
 
 REQUIRED_PATHS = (
@@ -167,9 +320,11 @@ REQUIRED_PATHS = (
     "webhooks",
     "auth",
 )
+OPTIONAL_PATHS = ("membership",)
 
 # Seeds 000 + 004: X-API-Key, {data, meta} envelope, sort + order, filter[id] batch lookup.
-MOSSDESK = Profile(name="mossdesk")
+# The upstream has no custom properties: it refuses the field in every write.
+MOSSDESK = Profile(name="mossdesk", unsupported_fields=("custom_properties",))
 
 # Seeds 001/002: Token auth, header pagination, sort_by, integer ids, bare bodies.
 MOCO = Profile(
@@ -206,6 +361,7 @@ TEMPLATE = Profile(
     errors=ErrorSpec(code_path="error", message_path="message", field_path="details.field"),
     batch=BatchSpec(param="ids"),
     item_key=None,
+    unsupported_fields=("custom_properties",),
     rate_limit=RateLimitSpec(requests=100, per_seconds=60),
 )
 
@@ -226,6 +382,9 @@ def profile_from_table(name: str, table: dict[str, Any]) -> Profile:
         if base_name not in BUILTIN_PROFILES:
             raise UnknownBaseProfile(base_name)
         base = BUILTIN_PROFILES[base_name].model_dump(mode="json")
+        if "id_type" in fields and "id_pattern" not in fields:
+            # A new id type without a pattern takes that type's default, not the base's.
+            base.pop("id_pattern", None)
     return Profile.model_validate({**_merge(base, fields), "name": name})
 
 

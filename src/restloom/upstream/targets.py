@@ -24,29 +24,51 @@ class Target:
 
 @lru_cache(maxsize=64)
 def _pattern(template: str) -> re.Pattern[str]:
-    collection = re.escape(template).replace(re.escape("{id}"), "(?P<parent>[^/]+)")
+    collection = (
+        re.escape(template.rstrip("/"))
+        .replace(re.escape("{id}"), "(?P<parent>[^/]+)")
+        .replace(re.escape("{member_id}"), "(?P<member>[^/]+)")
+    )
     return re.compile(f"^{collection}(?:/(?P<object>[^/]+))?(?:/(?P<action>[^/]+))?$")
 
 
 def locate(profile: Profile, path: str) -> Target | None:
-    """The collection `path` belongs to; the longest matching template wins (/users/me)."""
+    """The collection `path` belongs to; the longest matching template wins (/users/me).
+
+    `path` is as `urls` built it: percent-encoded, maybe with a trailing slash; a
+    filtered child list (`/memberships?organization={id}`) is matched by its path.
+    """
     if not path.startswith(profile.prefix):
         return None
-    rest = path[len(profile.prefix) :]
+    rest = path[len(profile.prefix) :].rstrip("/")
     best: tuple[int, Target] | None = None
-    for collection, template in profile.paths.items():
+    for collection in profile.paths:
+        template = profile.template(collection).path
         match = _pattern(template).match(rest)
         if match is None:
             continue
+        groups = match.groupdict()
         # Fewer trailing segments means a more specific template: "/users/me"
         # over "/users" + object "me".
-        extra = sum(1 for group in ("object", "action") if match.group(group))
+        extra = sum(1 for group in ("object", "action") if groups.get(group))
         score = len(template) - 1000 * extra
         if best is None or score > best[0]:
-            groups = match.groupdict()
-            target = Target(collection, groups.get("parent"), groups["object"], groups["action"])
+            object_id = groups.get("member") or groups["object"]
+            target = Target(collection, groups.get("parent"), object_id, groups["action"])
             best = (score, target)
     return best[1] if best else None
+
+
+# Collections that change together whatever their paths look like: a member list that
+# is a filtered collection is still an organization's (its member_count), and "me" is
+# a user.
+_LINKED: dict[str, tuple[str, ...]] = {
+    "members": ("organizations", "membership"),
+    "membership": ("organizations", "members"),
+    "organizations": ("members", "membership"),
+    "me": ("users",),
+    "users": ("me",),
+}
 
 
 def related(profile: Profile, collection: str) -> frozenset[str]:
@@ -55,11 +77,11 @@ def related(profile: Profile, collection: str) -> frozenset[str]:
     A change to an organization can change its member lists, a new member
     changes the organization's `member_count`, and `/users/me` is a user.
     """
-    own = profile.paths[collection].rstrip("/")
-    out = {collection}
-    for other, template in profile.paths.items():
+    own = profile.template(collection).path.rstrip("/")
+    out = {collection, *(c for c in _LINKED.get(collection, ()) if c in profile.paths)}
+    for other in profile.paths:
         # Whole segments only: "/contacts" does not contain "/contacts_archive".
-        theirs = template.rstrip("/")
+        theirs = profile.template(other).path.rstrip("/")
         if theirs.startswith(own + "/") or own.startswith(theirs + "/"):
             out.add(other)
     return frozenset(out)

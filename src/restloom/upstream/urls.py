@@ -1,0 +1,140 @@
+"""Every upstream path and its query, built in one place from the profile's templates.
+
+Ids are data, never paths: each one is checked against the profile's id pattern
+(and refused outright when it is `.` or `..` or too long) and then quoted as
+exactly one path segment, so no character of it can change the path or the query.
+The GraphQL layer checks ids first and names the argument; the checks here are
+the second line, for ids that come from anywhere else (an upstream's own answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+import yarl
+
+from restloom.upstream.errors import Unsupported
+from restloom.upstream.profile import Profile
+
+Params = tuple[tuple[str, str], ...]
+
+# No upstream id is longer; matching a pattern against megabytes would be a cost.
+MAX_ID_LENGTH = 256
+AUTH_ACTIONS = frozenset({"login", "refresh", "logout", "register"})
+OBJECT_ACTIONS = frozenset({"test"})
+
+
+@dataclass(frozen=True)
+class UpstreamPath:
+    """A percent-encoded path below the upstream's base URL, prefix included, and the
+    query parameters the path itself carries (the parent of a filtered child list)."""
+
+    path: str
+    params: Params = ()
+
+
+def valid_id(profile: Profile, value: object) -> bool:
+    """Whether `value` is an id of this upstream: a string matching its pattern in full."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and value not in (".", "..")
+        and profile.id_regex.fullmatch(value) is not None
+    )
+
+
+def require_id(profile: Profile, value: str, argument: str = "id") -> str:
+    """`value` if it is an id of this upstream; otherwise `Unsupported` naming `argument`."""
+    if not valid_id(profile, value):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise Unsupported(f"{shown!r} is not a valid id for this upstream", argument)
+    return value
+
+
+def _segment(profile: Profile, value: str, argument: str) -> str:
+    # safe="" quotes "/" too; "." survives quoting, which is why `valid_id` refuses "." and "..".
+    return quote(require_id(profile, value, argument), safe="")
+
+
+def _finish(profile: Profile, path: str, params: Params = ()) -> UpstreamPath:
+    full = profile.prefix + path
+    if profile.trailing_slash and not full.endswith("/"):
+        full += "/"
+    return UpstreamPath(full, params)
+
+
+def _top_level(profile: Profile, collection: str) -> str:
+    template = profile.template(collection)
+    if "{id}" in template.path or template.parent_param is not None:
+        raise ValueError(f"{collection} needs a parent id")
+    return template.path.rstrip("/")
+
+
+def collection_path(
+    profile: Profile, collection: str, parent_id: str | None = None
+) -> UpstreamPath:
+    """A collection, or a child list of `parent_id` (nested or filtered by a parameter)."""
+    if parent_id is None:
+        return _finish(profile, _top_level(profile, collection))
+    template = profile.template(collection)
+    if template.parent_param is not None:
+        require_id(profile, parent_id, "id")
+        return _finish(profile, template.path, ((template.parent_param, parent_id),))
+    if "{id}" not in template.path:
+        raise ValueError(f"{collection} has no parent")
+    return _finish(profile, template.path.replace("{id}", _segment(profile, parent_id, "id")))
+
+
+def object_path(
+    profile: Profile,
+    collection: str,
+    object_id: str,
+    *,
+    action: str | None = None,
+    argument: str = "id",
+) -> UpstreamPath:
+    """One object of a top-level collection, or an action on it (`/webhooks/{id}/test`)."""
+    path = _top_level(profile, collection) + "/" + _segment(profile, object_id, argument)
+    if action is not None:
+        if action not in OBJECT_ACTIONS:
+            raise ValueError(f"unknown object action {action!r}")
+        path += "/" + action
+    return _finish(profile, path)
+
+
+def member_path(profile: Profile, organization_id: str, user_id: str) -> UpstreamPath:
+    """One member of a nested member list: `/organizations/{id}/members/{user_id}`."""
+    template = profile.template("members")
+    if template.parent_param is not None:
+        raise ValueError("members is a filtered collection: remove by membership id")
+    parent = template.path.replace("{id}", _segment(profile, organization_id, "organization_id"))
+    return _finish(profile, parent.rstrip("/") + "/" + _segment(profile, user_id, "user_id"))
+
+
+def membership_path(profile: Profile, membership_id: str) -> UpstreamPath:
+    """One membership by its own id, for member lists that are a filtered collection."""
+    template = profile.template("membership")
+    segment = _segment(profile, membership_id, "user_id")
+    return _finish(profile, template.path.replace("{member_id}", segment))
+
+
+def auth_path(profile: Profile, action: str) -> UpstreamPath:
+    if action not in AUTH_ACTIONS:
+        raise ValueError(f"unknown auth action {action!r}")
+    return _finish(profile, _top_level(profile, "auth") + "/" + action)
+
+
+def members_are_filtered(profile: Profile) -> bool:
+    """Whether the member list is the membership collection filtered by a parameter."""
+    return profile.template("members").parent_param is not None
+
+
+def absolute_url(base_url: str, path: str, params: Iterable[tuple[str, str]] = ()) -> yarl.URL:
+    """The URL to send, already encoded so that neither yarl nor aiohttp re-normalises it.
+
+    `path` comes from this module (segments quoted); the query is form-encoded here.
+    """
+    query = urlencode(list(params))
+    return yarl.URL(base_url.rstrip("/") + path + ("?" + query if query else ""), encoded=True)
