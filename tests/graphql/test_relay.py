@@ -3,7 +3,14 @@ import base64
 import pytest
 
 from restloom.graphql.errors import GatewayError
-from restloom.graphql.relay import CursorCodec, Slice, from_global_id, parse_slice, to_global_id
+from restloom.graphql.relay import (
+    Anchor,
+    CursorCodec,
+    Slice,
+    from_global_id,
+    parse_slice,
+    to_global_id,
+)
 
 codec = CursorCodec(b"test-secret")
 
@@ -20,25 +27,27 @@ def test_global_id_round_trip():
 
 
 def test_cursor_round_trip_and_tampering():
-    cursor = codec.encode("contacts", 41)
-    assert codec.decode("contacts", cursor, "after") == 41
+    cursor = codec.encode("contacts", 41, "cnt_1", "2026-01-01T00:00:00Z", 57)
+    assert codec.decode("contacts", cursor, "after") == Anchor(
+        41, "cnt_1", "2026-01-01T00:00:00Z", 57
+    )
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    forged = base64.urlsafe_b64encode(raw.replace(":41:", ":42:").encode()).decode()
-    for bad in (forged, "not-a-cursor", "", codec.encode("users", 41)):
+    forged = base64.urlsafe_b64encode(raw.replace(",41,", ",42,").encode()).decode()
+    for bad in (forged, "not-a-cursor", "", codec.encode("users", 41), "A" * 5000):
         with pytest.raises(GatewayError) as info:
             codec.decode("contacts", bad, "after")
         assert info.value.extensions["code"] == "BAD_USER_INPUT"
 
 
 def test_slices():
-    after_9 = codec.encode("contacts", 9)
-    before_30 = codec.encode("contacts", 30)
-    assert slice_of() == Slice(0, 25)
-    assert slice_of(first=10, after=after_9) == Slice(10, 20)
-    assert slice_of(last=5, before=before_30) == Slice(25, 30)
-    assert slice_of(last=5) == Slice(0, None, last=5)
-    assert slice_of(last=5, after=after_9) == Slice(10, None, last=5)
-    assert slice_of(first=100, after=after_9, before=before_30) == Slice(10, 30)
+    after_9 = codec.encode("contacts", 9, "a")
+    before_30 = codec.encode("contacts", 30, "b")
+    a9, b30 = Anchor(9, "a"), Anchor(30, "b")
+    assert slice_of() == Slice(first=25)
+    assert slice_of(first=10, after=after_9) == Slice(first=10, after=a9)
+    assert slice_of(last=5, before=before_30) == Slice(last=5, before=b30)
+    assert slice_of(last=5) == Slice(last=5)
+    assert slice_of(first=100, after=after_9, before=before_30) == Slice(100, None, a9, b30)
 
 
 @pytest.mark.parametrize("args", [{"first": 251}, {"last": 1000}, {"first": -1}])

@@ -13,6 +13,7 @@ from strawberry.types.nodes import SelectedField
 
 from restloom.graphql.relay import Connection, Edge, page_info, parse_slice
 from restloom.upstream.api import Direction, ListQuery, Sort
+from restloom.upstream.listreader import item_id
 from restloom.upstream.pages import Record
 from restloom.upstream.windows import Window
 
@@ -39,21 +40,31 @@ class ConnectionArgs:
 async def load_connection_window(
     context: Context, query: ListQuery, args: ConnectionArgs
 ) -> tuple[Window, list[str]]:
-    """The window of `query` that `args` select, and a cursor for each item of it."""
+    """The window of `query` that `args` select, and a cursor for each item of it.
+
+    Cursors are bound to the whole query (not just the collection), so a cursor
+    of one organization's members, or of another search, is refused here.
+    """
     pagination = context.profile.pagination
-    scope = query.collection
+    codec = context.cursors
+    scope = codec.scope(query)
     window_slice = parse_slice(
         first=args.first,
         after=args.after,
         last=args.last,
         before=args.before,
         scope=scope,
-        cursors=context.cursors,
+        cursors=codec,
         max_size=pagination.max_size,
         default_size=pagination.default_size,
     )
     window = await context.loaders.windows.load((query, window_slice))
-    cursors = [context.cursors.encode(scope, window.start + i) for i in range(len(window.items))]
+    field = query.sort.field if query.sort is not None else None
+    total = window.total
+    cursors = [
+        codec.encode(scope, offset, item_id(item), item.get(field) if field else None, total)
+        for offset, item in zip(window.offsets, window.items, strict=True)
+    ]
     return window, cursors
 
 
@@ -64,11 +75,7 @@ async def list_connection(
     edges = [
         Edge(cursor=c, node=convert(item)) for c, item in zip(cursors, window.items, strict=True)
     ]
-    return Connection(
-        edges=edges,
-        page_info=page_info(cursors, window.start, window.total),
-        total_count=window.total,
-    )
+    return Connection(edges=edges, page_info=page_info(cursors, window), total_count=window.total)
 
 
 def sort_of(order: Any) -> Sort:

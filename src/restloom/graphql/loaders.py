@@ -13,11 +13,10 @@ from functools import partial
 
 from strawberry.dataloader import DataLoader
 
-from restloom.graphql.relay import Slice
-from restloom.upstream.api import ListQuery, fetch_many, fetch_page
+from restloom.upstream.api import ListQuery, fetch_many
 from restloom.upstream.client import Exchange
 from restloom.upstream.pages import Record
-from restloom.upstream.windows import Window, fetch_range, fetch_tail
+from restloom.upstream.windows import Slice, Window, load_window
 
 WindowKey = tuple[ListQuery, Slice]
 
@@ -38,20 +37,3 @@ class Loaders:
     async def _load_windows(self, keys: list[WindowKey]) -> list[Window | BaseException]:
         loads = (load_window(self._exchange, query, window) for query, window in keys)
         return list(await asyncio.gather(*loads, return_exceptions=True))
-
-
-async def load_window(ex: Exchange, query: ListQuery, window: Slice) -> Window:
-    if window.last is not None:
-        if window.last == 0:
-            return await _empty_window(ex, query, window.start)
-        return await fetch_tail(ex, query, window.last, not_before=window.start)
-    assert window.end is not None, "parse_slice always bounds a forward window"
-    if window.end <= window.start:
-        return await _empty_window(ex, query, window.start)
-    return await fetch_range(ex, query, window.start, window.end)
-
-
-async def _empty_window(ex: Exchange, query: ListQuery, start: int) -> Window:
-    # Nothing to show, but totalCount and pageInfo still need the list's size.
-    page = await fetch_page(ex, query, 1, 1)
-    return Window(items=[], start=min(start, page.total), total=page.total)

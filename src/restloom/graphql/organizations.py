@@ -174,7 +174,7 @@ class Organization(Node):
             await _fetch_users(info, edges)
         return OrganizationMemberConnection(
             edges=edges,
-            page_info=page_info(cursors, window.start, window.total),
+            page_info=page_info(cursors, window),
             total_count=window.total,
         )
 

@@ -1,7 +1,8 @@
 """Relay plumbing: global ids, opaque cursors, connection arguments, connection types.
 
 A connection's window is a range of offsets into the upstream's list; cursors
-carry the offset, signed so a tampered or foreign cursor is refused.
+carry the offset and the item's id (to find it again when the list changed),
+bound to their list and signed, so a tampered or foreign cursor is refused.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import binascii
 import functools
 import hashlib
 import hmac
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+import math
+from typing import Any, Generic, TypeVar
 
+import orjson
 import strawberry
 
 from restloom.graphql.errors import bad_user_input
+from restloom.upstream.anchors import Anchor, SortValue
+from restloom.upstream.api import ListQuery
 from restloom.upstream.profile import Profile
 from restloom.upstream.urls import valid_id
+from restloom.upstream.windows import Slice, Window
 
 NodeT = TypeVar("NodeT")
 
@@ -78,53 +83,119 @@ NODE_TYPE_NAMES: set[str] = set()
 
 # --- cursors ------------------------------------------------------------------
 
+# A cursor longer than this is refused before it is decoded (ours stay well below).
+MAX_CURSOR_LENGTH = 600
+# Sort values longer than this are not carried (the walk then realigns by id alone).
+MAX_SORT_VALUE_LENGTH = 64
+
 
 class CursorCodec:
-    """Cursors are `scope:offset:mac`, base64url; the MAC makes them tamper-evident."""
+    """Cursors are base64url of `[scope, offset, item id, sort value, total]` and a MAC.
+
+    `scope` is a keyed hash of the whole list query (collection, parent, filters,
+    search, order, updatedAfter), so a cursor of another list is refused; the item's
+    id and sort value let a walk find its place again when the list changed
+    (`upstream.anchors`); `total` is the list's size when the cursor was made, so a
+    window never asks for a page past it before the upstream has said otherwise.
+    """
 
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
         # A page of 250 edges needs 250 cursors, and the same windows come back request
         # after request: memoise per codec instead of MAC-ing each one again.
-        self.encode = functools.lru_cache(maxsize=65536)(self._encode)
+        self._encode_cached = functools.lru_cache(maxsize=65536)(self._encode)
+        self.scope = functools.lru_cache(maxsize=4096)(self._scope)
 
-    def _encode(self, scope: str, offset: int) -> str:
-        payload = f"{scope}:{offset}"
-        raw = f"{payload}:{self._mac(payload)}".encode()
+    def _scope(self, query: ListQuery) -> str:
+        canonical = orjson.dumps(
+            [
+                query.collection,
+                query.parent_id,
+                query.filters,
+                [query.sort.field, query.sort.direction] if query.sort else None,
+            ]
+        )
+        return hashlib.blake2b(canonical, key=self._key(b"scope"), digest_size=9).hexdigest()
+
+    def encode(
+        self,
+        scope: str,
+        offset: int,
+        item_id: str | None = None,
+        sort_value: object = None,
+        total: int | None = None,
+    ) -> str:
+        return self._encode_cached(scope, offset, item_id, _carried(sort_value), total)
+
+    def _encode(
+        self,
+        scope: str,
+        offset: int,
+        item_id: str | None,
+        sort_value: SortValue,
+        total: int | None,
+    ) -> str:
+        payload = orjson.dumps([scope, offset, item_id, sort_value, total])
+        raw = payload + b"." + self._mac(payload).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def decode(self, scope: str, cursor: str, argument: str) -> int:
+    def decode(self, scope: str, cursor: str, argument: str) -> Anchor:
+        invalid = bad_user_input(f"`{argument}` is not a valid cursor", argument)
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise invalid
         padded = cursor + "=" * (-len(cursor) % 4)
         try:
-            payload, _, mac = base64.urlsafe_b64decode(padded.encode()).decode().rpartition(":")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise bad_user_input(f"`{argument}` is not a valid cursor", argument) from None
-        cursor_scope, _, offset = payload.rpartition(":")
-        if not hmac.compare_digest(mac, self._mac(payload)) or not offset.isdigit():
-            raise bad_user_input(f"`{argument}` is not a valid cursor", argument)
-        if cursor_scope != scope:
+            payload, _, mac = base64.urlsafe_b64decode(padded.encode()).rpartition(b".")
+            if not hmac.compare_digest(mac, self._mac(payload).encode()):
+                raise invalid
+            fields = orjson.loads(payload)
+        except (binascii.Error, ValueError, orjson.JSONDecodeError):
+            raise invalid from None
+        anchor = _anchor(fields)
+        if anchor is None:
+            raise invalid
+        if fields[0] != scope:
             raise bad_user_input(f"`{argument}` is a cursor of another list", argument)
-        return int(offset)
+        return anchor
 
-    def _mac(self, payload: str) -> str:
+    def _key(self, purpose: bytes) -> bytes:
+        return hashlib.blake2b(self.secret, key=purpose, digest_size=32).digest()
+
+    def _mac(self, payload: bytes) -> str:
         # Keyed BLAKE2 is a MAC in itself, and cheaper than HMAC-SHA256.
-        return hashlib.blake2b(payload.encode(), key=self.secret[:64], digest_size=8).hexdigest()
+        return hashlib.blake2b(payload, key=self.secret[:64], digest_size=8).hexdigest()
+
+
+def _carried(value: object) -> SortValue:
+    """A sort value a cursor can carry: short text or a finite number, else None."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_SORT_VALUE_LENGTH else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _anchor(fields: Any) -> Anchor | None:
+    """The anchor a (MAC-checked) cursor payload names, or None if it is malformed."""
+    if not isinstance(fields, list) or len(fields) != 5 or not isinstance(fields[0], str):
+        return None
+    _, offset, item_id, sort_value, total = fields
+    if not _natural(offset) or (total is not None and not _natural(total)):
+        return None
+    if item_id is not None and not isinstance(item_id, str):
+        return None
+    if isinstance(sort_value, bool) or not isinstance(sort_value, str | int | float | None):
+        return None
+    return Anchor(offset=offset, item_id=item_id, sort_value=sort_value, total=total)
+
+
+def _natural(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
 # --- connection arguments ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slice:
-    """Offsets `[start, end)` to show; `end` None means "up to the end of the list".
-
-    `last` set means: of that range, only the last `last` items, which needs
-    the list's total when `end` is None.
-    """
-
-    start: int
-    end: int | None
-    last: int | None = None
 
 
 def parse_slice(
@@ -143,17 +214,11 @@ def parse_slice(
             raise bad_user_input(f"`{name}` must not be negative", name)
         if value is not None and value > max_size:
             raise bad_user_input(f"`{name}` must be at most {max_size}, got {value}", name)
-    start = cursors.decode(scope, after, "after") + 1 if after is not None else 0
-    end = cursors.decode(scope, before, "before") if before is not None else None
-    if end is not None and end < start:
-        end = start
+    after_anchor = cursors.decode(scope, after, "after") if after is not None else None
+    before_anchor = cursors.decode(scope, before, "before") if before is not None else None
     if first is None and last is None:
         first = default_size
-    if first is not None:
-        end = start + first if end is None else min(end, start + first)
-    if last is not None and end is not None:
-        return Slice(start=max(start, end - last), end=end)
-    return Slice(start=start, end=end, last=last)
+    return Slice(first=first, last=last, after=after_anchor, before=before_anchor)
 
 
 # --- connection types ----------------------------------------------------------
@@ -184,10 +249,10 @@ class Connection(Generic[NodeT]):
         return [edge.node for edge in self.edges]
 
 
-def page_info(cursors: list[str], start: int, total: int) -> PageInfo:
+def page_info(cursors: list[str], window: Window) -> PageInfo:
     return PageInfo(
-        has_next_page=start + len(cursors) < total,
-        has_previous_page=start > 0,
+        has_next_page=window.has_next_page,
+        has_previous_page=window.has_previous_page,
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
     )
