@@ -195,6 +195,8 @@ async def _misbehave(
         case "html":
             html = "<html><body><h1>Welcome to nginx!</h1>\n\x1b[31m</body></html>"
             return web.Response(text=html, content_type="text/html")
+        case "text_ok":
+            return web.Response(text="OK")
         case "truncated":
             return _json_text(orjson.dumps(_page(CONTACTS))[:-20])
         case "data_object":

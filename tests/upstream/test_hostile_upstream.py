@@ -145,6 +145,32 @@ async def test_an_empty_204_to_a_delete_is_fine(
     assert any(s.method == "DELETE" for s in upstream.counters.seen)
 
 
+async def test_a_delete_answered_with_text_still_succeeded(
+    gateway_client: GraphQLClient, upstream: HostileUpstream
+) -> None:
+    # The delete happened; a body nobody reads must not make it look failed (and repeated).
+    upstream.set("text_ok")
+    reply = await query(
+        gateway_client,
+        'mutation { deleteContact(input: {id: "cnt_hostile1"}) { deletedDatabaseId } }',
+    )
+    assert not reply.errors, reply.errors
+
+
+async def test_a_write_with_an_unreadable_answer_still_invalidates_the_cache(
+    gateway_client: GraphQLClient, upstream: HostileUpstream
+) -> None:
+    assert not (await query(gateway_client, CONTACTS)).errors
+    cached = await query(gateway_client, CONTACTS)
+    assert cached.body["extensions"]["upstream"]["requests"] == 0  # served from the cache
+    upstream.set("html", times=1)  # the POST: a 2xx whose body is HTML, the write done
+    reply = await query(gateway_client, CREATE, NEW_CONTACT)
+    assert only_error(reply)["extensions"]["code"] == "UPSTREAM_INVALID_RESPONSE"
+    after = await query(gateway_client, CONTACTS)
+    assert not after.errors, after.errors
+    assert after.body["extensions"]["upstream"]["requests"] == 1  # the cache forgot the list
+
+
 @pytest.mark.parametrize("mode", ["huge", "huge_declared"])
 async def test_a_body_over_the_cap_is_too_large_and_the_connection_dropped(
     upstream: HostileUpstream, http: aiohttp.ClientSession, mode: str

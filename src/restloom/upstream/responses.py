@@ -89,14 +89,17 @@ async def read_error_body(resp: aiohttp.ClientResponse) -> Any:
             resp.close()
             return None
         body += chunk
-    try:
-        return orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        return None
+    return _json_or_none(bytes(body))
 
 
 def parse_success_body(raw: bytes, status: int, method: str, request_id: str) -> Any:
-    """A 2xx body as JSON. Empty is fine for a write (204, DELETE); for a GET it is not."""
+    """A 2xx body as JSON. Empty is fine for a write (204, DELETE); for a GET it is not.
+
+    A DELETE's body is never read as data: whatever it holds, the delete happened,
+    and reporting it as failed would invite the caller to repeat it.
+    """
+    if method == "DELETE":
+        return _json_or_none(raw)
     if not raw.strip():
         if method == "GET":
             log.warning(
@@ -114,6 +117,13 @@ def parse_success_body(raw: bytes, status: int, method: str, request_id: str) ->
             excerpt(raw),
         )
         raise invalid_response(request_id, "the body is not JSON", status) from None
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 def excerpt(raw: bytes) -> str:

@@ -41,9 +41,14 @@ def read_is_retryable(error: UpstreamError) -> bool:
     return error.kind is FailureKind.HTTP and error.status in _RETRYABLE_STATUSES
 
 
+# Answers restloom refused to read (a 303 after a POST, a 201 with HTML): the upstream
+# may well have done the work before answering that way.
+_REFUSED_ANSWERS = (FailureKind.REDIRECT, FailureKind.TOO_LARGE, FailureKind.INVALID_RESPONSE)
+
+
 def may_have_committed(error: UpstreamError) -> bool:
     """Whether a failed write may still have changed upstream data (so caches must forget)."""
-    if error.kind in _IN_DOUBT:
+    if error.kind in _IN_DOUBT or error.kind in _REFUSED_ANSWERS:
         return True
     return error.kind is FailureKind.HTTP and (error.status or 0) >= 500
 
