@@ -54,7 +54,7 @@ from restloom.upstream.cachedread import (
     ttl_for_response,
 )
 from restloom.upstream.pages import Record
-from restloom.upstream.pendingtokens import PendingTokens
+from restloom.upstream.pendingtokens import FIRST_RETRY, PendingTokens
 from restloom.upstream.profile import Profile
 from restloom.upstream.singleflight import SingleFlight
 from restloom.upstream.targets import locate, related
@@ -124,14 +124,15 @@ class ReadCache:
         policy: CachePolicy,
         namespace: str,
         *,
-        pending: PendingTokens | None = None,
+        first_retry: float = FIRST_RETRY,
     ) -> None:
         self.store = store
         self.profile = profile
         self.policy = policy
         self.namespace = namespace
         self.flights: SingleFlight[StoredResponse] = SingleFlight()
-        self.pending = pending or PendingTokens(self._write_tokens)
+        # Invalidations not yet in the store; their scopes are read through meanwhile.
+        self.pending = PendingTokens(self._write_tokens, first_retry=first_retry)
         # Bumped by every invalidation here: requests that could not read the tokens
         # share a call only with those that started after the same writes.
         self.generation = 0
