@@ -117,7 +117,7 @@ def json_server_db() -> dict[str, list[dict[str, object]]]:
             }
             for o in dataset.organizations()
         ],
-        # json-server nests /organizations/:id/members over an `organizationId` field.
+        # `organizationId` is json-server's foreign-key naming (it also nests on it).
         "members": [
             {
                 "id": m.id,
