@@ -17,13 +17,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from restloom.config import ConfigError, Settings
+from restloom.frontdoor import front_door_middleware
+from restloom.frontdoor.route import FrontDoorView
 from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
+from restloom.disconnect import StopOnDisconnect
 from restloom.graphql.context import Context
+from restloom.graphql.limits import DocumentLimits
 from restloom.graphql.relay import CursorCodec
 from restloom.graphql.schema import build_schema
+from restloom.graphql.trust import Access, TrustPolicy
 from restloom.readiness import check as check_readiness
 from restloom.services import open_services
 from restloom.upstream.client import Caller, UpstreamClient, create_session
@@ -50,16 +54,20 @@ class Gateway:
     client: UpstreamClient | None = None
 
 
-class GraphQLRoute(GraphQL):
+class GraphQLRoute(FrontDoorView):
     def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
         settings = gateway.settings
         schema = build_schema(
-            settings.max_depth,
-            settings.max_aliases,
+            document_limits(settings),
             upstream_stats=settings.response_extensions,
+            introspection=settings.introspection,
+            field_suggestions=settings.field_suggestions,
+            max_upstream_requests=settings.max_upstream_requests,
         )
         super().__init__(schema, **kwargs)
         self.gateway = gateway
+        self.cors_origins = tuple(settings.cors_origins)
+        self.trust = TrustPolicy(settings.anonymous_mutations, settings.service_impersonation)
         self.cursors = CursorCodec(cursor_secret(settings))
 
     async def get_context(
@@ -70,12 +78,21 @@ class GraphQLRoute(GraphQL):
         request_id = request_id_from(request.headers)
         if isinstance(response, Response):
             response.headers["X-Request-Id"] = request_id
+        credential = Credential.from_headers(
+            request.headers.get("x-api-key"), request.headers.get("authorization")
+        )
+        impersonate = request.headers.get("x-impersonate-user-id") or None
+        access = Access(
+            own_credential=credential is not None,
+            service_credential=client.service_credential is not None,
+            impersonates=impersonate is not None,
+            policy=self.trust,
+        )
         caller = Caller(
-            credential=Credential.from_headers(
-                request.headers.get("x-api-key"), request.headers.get("authorization")
-            ),
+            credential=credential,
             request_id=request_id,
-            impersonate_user_id=request.headers.get("x-impersonate-user-id"),
+            # Refused before execution (TrustCheck); never forwarded when not allowed.
+            impersonate_user_id=impersonate if access.may_impersonate else None,
         )
         return Context(
             request=request,  # type: ignore[arg-type]
@@ -83,6 +100,7 @@ class GraphQLRoute(GraphQL):
             request_id=request_id,
             exchange=client.exchange(caller),
             cursors=self.cursors,
+            access=access,
             idempotency_key=request.headers.get("idempotency-key") or None,
         )
 
@@ -95,6 +113,16 @@ class GraphQLRoute(GraphQL):
         # root_path keeps the URLs right when restloom is mounted below `/`.
         root = request.scope.get("root_path", "").rstrip("/")
         return HTMLResponse(graphiql_html(root + "/graphql", root + STATIC_PATH))
+
+
+def document_limits(settings: Settings) -> DocumentLimits:
+    return DocumentLimits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_directives=settings.max_directives,
+        max_tokens=settings.max_tokens,
+        max_query_chars=settings.max_query_chars,
+    )
 
 
 def cursor_secret(settings: Settings) -> bytes:
@@ -163,9 +191,9 @@ def create_app(settings: Settings) -> Starlette:
 
     graphql = GraphQLRoute(gateway)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", StopOnDisconnect(graphql), methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         static_mount(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=front_door_middleware(settings))

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from restloom.graphql.loaders import Loaders
 from restloom.graphql.relay import CursorCodec
+from restloom.graphql.trust import Access
 from restloom.upstream.client import Exchange
 from restloom.upstream.profile import Profile
 
@@ -20,6 +21,7 @@ class Context:
     request_id: str
     exchange: Exchange
     cursors: CursorCodec
+    access: Access  # what this caller may do (trust.py), checked before execution
     idempotency_key: str | None = None
     loaders: Loaders = field(init=False)
 

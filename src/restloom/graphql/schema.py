@@ -8,20 +8,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.types import ExecutionContext, Info
 
 from graphql import GraphQLError
 from restloom.graphql import auth, contacts, organizations, resources, users, webhooks
+from restloom.graphql.checks import DocumentChecks
+from restloom.graphql.cost import CostLimit
 from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
+from restloom.graphql.limits import DEFAULT_LIMITS, DocumentGate, DocumentLimits
 from restloom.graphql.organizations import (
     Organization,
     resolve_organization,
@@ -29,11 +25,12 @@ from restloom.graphql.organizations import (
 )
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
-from restloom.upstream.urls import valid_id
+from restloom.graphql.trust import TrustCheck
 from restloom.graphql.upstream_stats import UpstreamStats
 from restloom.graphql.users import User, resolve_user, resolve_users, resolve_viewer
 from restloom.graphql.webhooks import Webhook, resolve_webhook, resolve_webhooks
 from restloom.upstream.pages import Record
+from restloom.upstream.urls import valid_id
 
 log = logging.getLogger("restloom.graphql")
 
@@ -49,14 +46,14 @@ NODE_TYPES: dict[str, tuple[str, Callable[[Record], Node]]] = {
 MAX_NODES = 100
 
 
-    return await _load_node(info, id, "id")
-
-
-async def _load_node(info: Info[Context, None], id: str, argument: str) -> Node:
 async def resolve_node(
     info: Info[Context, None],
     id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
 ) -> Node | None:
+    return await _load_node(info, id, "id")
+
+
+async def _load_node(info: Info[Context, None], id: str, argument: str) -> Node:
     decoded = from_global_id(id)
     # The id inside a global id is as untrusted as any: it must be one of the upstream's.
     if (
@@ -132,6 +129,16 @@ class Mutation:
 
 
 class GatewaySchema(strawberry.Schema):
+    hide_suggestions: bool = True
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        # graphql-core's own switch, for variable coercion errors ("... Did you mean").
+        kwargs["hide_suggestions"] = self.hide_suggestions
+        return kwargs
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -141,28 +148,36 @@ class GatewaySchema(strawberry.Schema):
 
 @functools.cache
 def build_schema(
-    max_depth: int = 12, max_aliases: int = 30, *, upstream_stats: bool = True
+    limits: DocumentLimits = DEFAULT_LIMITS,
+    *,
+    upstream_stats: bool = True,
+    introspection: bool = True,
+    field_suggestions: bool = False,
+    max_upstream_requests: int = 300,
 ) -> strawberry.Schema:
     """One schema per set of limits, for the life of the process.
 
-    strawberry's parser and validation caches are module-wide and keyed by schema: a
-    new schema per app would never hit them, and would keep every old schema alive.
+    Its document cache lives with it: a new schema per app would start cold and keep
+    every old schema alive.
     """
-    # Built once: limiter rule classes made per request would defeat the validation cache.
-    depth = QueryDepthLimiter(max_depth=max_depth)
-    aliases = MaxAliasesLimiter(max_alias_count=max_aliases)
-    rules = [*depth.validation_rules, *aliases.validation_rules]
+    gate = DocumentGate(limits)
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
+        # Limits, parsing and validation, with their cache (replaces strawberry's
+        # ParserCache, ValidationCache and limiters: see graphql/checks.py).
+        lambda: DocumentChecks(
+            gate, introspection=introspection, field_suggestions=field_suggestions
+        ),
         ErrorFormatter,
+        TrustCheck,
+        lambda: CostLimit(limit=max_upstream_requests),
     ]
     if upstream_stats:
         extensions.append(UpstreamStats)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Contact, Resource, User, Organization, Webhook],
         extensions=extensions,
     )
+    schema.hide_suggestions = not field_suggestions
+    return schema

@@ -1,0 +1,20 @@
+"""The HTTP front door: what a request must be before GraphQL sees it.
+
+Body size (413 before the body is read whole), CORS for browsers (`cors_origins`),
+exact media types (415), and request errors as JSON.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+
+from restloom.config import Settings
+from restloom.frontdoor.body import BodyLimit
+from restloom.frontdoor.cors import cors_middleware
+
+
+def front_door_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: CORS headers reach every answer, a 413 included."""
+    cors = cors_middleware(settings.cors_origins)
+    body = Middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return [cors, body] if cors is not None else [body]
