@@ -20,6 +20,7 @@ from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.errors import FailureKind, UpstreamError
 from restloom.upstream.profile import BUILTIN_PROFILES
+from restloom.upstream.ratelimit import MemoryBudget
 from restloom.upstream.retry import retry_after
 from tests.support import GatewayServer, GraphQLClient
 from tests.upstream.hostile import HostileUpstream, Recorder
@@ -188,3 +189,18 @@ async def test_a_refused_redirect_logs_the_targets_origin_only(
     assert "secret-path" not in logged and "s3cr3t" not in logged
     assert "secret" not in str(reply.body)
     assert recorder.seen == []
+
+
+# ------------------------------------------------------------------ the 429 hold-off
+
+
+@pytest.mark.parametrize(
+    ("asked", "held"),
+    [(100000.0, 60.0), (float("inf"), 1.0), (float("nan"), 1.0), (-5.0, 1.0), (3.0, 3.0)],
+)
+async def test_the_budgets_hold_off_after_a_429_is_bounded(asked: float, held: float) -> None:
+    budget = MemoryBudget(interval=0.001)
+    await budget.hold_off("key", asked)
+    turn = await budget.reserve("key", max_wait=10_000)
+    assert turn.granted
+    assert turn.wait == pytest.approx(held, abs=0.05)
