@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -66,7 +67,10 @@ def require_node() -> tuple[str, str]:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node and npm:
         return node, npm
-    reason = "node and npm are needed to run json-server (not found on PATH)"
+    _skip_or_fail("node and npm are needed to run json-server (not found on PATH)")
+
+
+def _skip_or_fail(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
     pytest.skip(reason)
@@ -83,7 +87,7 @@ def install_json_server(npm: str) -> None:
         timeout=300,
     )
     if result.returncode != 0 or not JSON_SERVER_BIN.exists():
-        raise RuntimeError(f"npm ci failed: {result.stderr.decode()[-2000:]}")
+        _skip_or_fail(f"npm ci of json-server failed: {result.stderr.decode()[-2000:]}")
 
 
 def json_server_db() -> dict[str, list[dict[str, object]]]:

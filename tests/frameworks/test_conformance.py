@@ -406,6 +406,19 @@ async def test_unsupported_filters_and_orders_are_bad_user_input(stack: Stack):
         assert stack.proxy.seen == [], query
 
 
+async def test_ids_and_sizes_the_framework_cannot_take_are_refused(stack: Stack):
+    """Integer ids only (`id_pattern`), and no page beyond the framework's maximum."""
+    for query in (
+        '{ contact(id: "abc") { databaseId } }',
+        '{ contact(id: "1/../2") { databaseId } }',
+        "{ contacts(first: 101) { totalCount } }",
+    ):
+        stack.proxy.reset()
+        reply = await stack.client.send(query)
+        assert reply.codes() == ["BAD_USER_INPUT"], (query, reply.errors)
+        assert stack.proxy.seen == [], query
+
+
 async def test_drf_updated_after_filters(http, drf_server):
     cutoff = dataset.BASE_TIME.replace(month=2, day=25)
     newer = [c for c in dataset.contacts() if c.updated_at > cutoff]
