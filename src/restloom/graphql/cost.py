@@ -1,0 +1,136 @@
+"""Cost: how many upstream requests an operation can make, predicted before it runs.
+
+The prediction walks the validated document the way graphql-core will execute it
+(fields merged by response key, each fragment once per selection set) and adds up
+what each field's resolver can send upstream, given the arguments and variables,
+the profile's page and batch sizes, and how many parent objects there can be:
+
+- a list window: 1 page request from the start of a list, up to 3 with `last` and no
+  `before` (one page to learn the total, then the tail); with cursors, the pages
+  around the cursors' items plus the reads that find a moved item again
+  (`upstream.windows.load_window`, `upstream.anchors.locate`);
+- objects by id: ceil(n / batch size) list requests for all the ids one field asks
+  for across its parents (they fall into one DataLoader batch), or n GETs when the
+  upstream has no batch lookup;
+- a mutation: its write, plus the reads it needs first (the current map of a
+  `replace_on_patch` field; the membership scan of a filtered member list).
+
+`@skip`/`@include` are ignored (every field "may run"), an abstract type costs what
+each of its possible types costs, and `first`/`last` default to the profile's page
+size. Lists that change during the request, or an upstream that answers out of
+shape, can need more; the hard cap `Exchange.max_requests` stops those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    get_operation_ast,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from restloom.graphql.cost_rules import RULES
+from restloom.graphql.cost_walk import Cost, TooComplex, Walk
+from restloom.graphql.errors import GatewayError
+from restloom.upstream.profile import Profile
+
+__all__ = ["Cost", "CostLimit", "predict", "predicted"]
+
+# --- prediction ----------------------------------------------------------------------
+
+
+def predict(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    profile: Profile,
+) -> Cost:
+    """The most upstream requests the operation can make (before retries).
+
+    A document that will not execute (unknown operation, bad variables) costs 0:
+    graphql-core reports it and nothing is sent. Raises `TooComplex`.
+    """
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return Cost()
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        return Cost()
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return Cost()
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    walk = Walk(schema, fragments, coerced, profile, RULES)
+    return walk.selection(root, [operation.selection_set], 1, 1)
+
+
+# --- the extension ---------------------------------------------------------------------
+
+_PREDICTION = "_restloom_cost"
+
+
+def predicted(execution_context: ExecutionContext) -> Cost | None:
+    """The prediction `CostLimit` made for this operation, if it made one."""
+    value = getattr(execution_context, _PREDICTION, None)
+    return value if isinstance(value, Cost) else None
+
+
+def too_costly(predicted: int | None, limit: int, message: str) -> GraphQLError:
+    cost = {"predicted": predicted, "limit": limit}
+    return GraphQLError(
+        message, original_error=GatewayError(message, "QUERY_TOO_COSTLY", cost=cost)
+    )
+
+
+class CostLimit(SchemaExtension):
+    """Refuse, before any upstream call, an operation predicted to cost more than `limit`
+    upstream requests; cap the others' real calls (`Exchange.max_requests`)."""
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        exchange = getattr(context.context, "exchange", None)
+        document = context.graphql_document
+        if exchange is None or document is None or context.result is not None:
+            # No upstream here, or an earlier check already refused the operation.
+            yield
+            return
+        try:
+            cost = predict(
+                context.schema._schema,
+                document,
+                context.operation_name,
+                context.variables,
+                exchange.profile,
+            )
+        except TooComplex:
+            message = "The operation is too complex to predict what it would cost upstream"
+            context.result = GraphQLExecutionResult(None, [too_costly(None, self.limit, message)])
+            yield
+            return
+        setattr(context, _PREDICTION, cost)
+        if cost.requests > self.limit:
+            message = (
+                f"The operation could make {cost.requests} upstream requests, more than the "
+                f"limit of {self.limit}; ask for fewer or smaller lists"
+            )
+            context.result = GraphQLExecutionResult(
+                None, [too_costly(cost.requests, self.limit, message)]
+            )
+        else:
+            exchange.max_requests = cost.cap(exchange.client.read_retries)
+        yield
