@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
+from restloom.observability.calls import CallObserver
 from restloom.upstream.breaker import CircuitBreaker
 from restloom.upstream.credentials import ANONYMOUS, Credential, auth_headers
 from restloom.upstream.deadline import Deadline
@@ -136,6 +137,8 @@ class UpstreamClient:
         self.max_body_bytes = max_body_bytes
         self.max_retry_after = max_retry_after
         self.upstream_id = upstream_id(self.base_url)
+        # Logs, metrics and a trace span per call (restloom.observability); None: unwatched.
+        self.observer: CallObserver | None = None
 
     def exchange(self, caller: Caller, deadline: Deadline | None = None) -> Exchange:
         return Exchange(self, caller, deadline or Deadline.after(self.request_deadline))
@@ -158,6 +161,38 @@ class UpstreamClient:
         *,
         public: bool = False,
         time_limit: float | None = None,
+        attempt: int = 1,
+    ) -> Response:
+        """`_send_once`, seen by the observer: it may add headers (`traceparent`)."""
+        if self.observer is None:
+            return await self._send_once(
+                caller, method, path, params, json, extra_headers, public, time_limit
+            )
+        watch = self.observer.start(caller.request_id, method, path, attempt)
+        headers = {**(extra_headers or {}), **watch.headers}
+        try:
+            response = await self._send_once(
+                caller, method, path, params, json, headers, public, time_limit
+            )
+        except UpstreamError as error:
+            watch.finish(error.status, error.kind.value)
+            raise
+        except BaseException:
+            watch.finish(None, "cancelled")
+            raise
+        watch.finish(response.status, None)
+        return response
+
+    async def _send_once(
+        self,
+        caller: Caller,
+        method: str,
+        path: str,
+        params: Params,
+        json: Any,
+        extra_headers: Mapping[str, str] | None,
+        public: bool,
+        time_limit: float | None,
     ) -> Response:
         """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed.
 
@@ -340,7 +375,9 @@ class Exchange:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                return await self._send(method, path, (), json, headers, public=public)
+                return await self._send(
+                    method, path, (), json, headers, public=public, attempt=attempt + 1
+                )
             except UpstreamError as error:
                 if attempt + 1 == WRITE_ATTEMPTS or not write_is_retryable(error, idempotency_key):
                     raise
@@ -356,15 +393,17 @@ class Exchange:
     ) -> Response:
         async def fetch() -> StoredResponse:
             retries = ReadRetries(self.client.read_retries)
+            attempt = 1
             while True:
                 try:
-                    response = await self._send("GET", path, params)
+                    response = await self._send("GET", path, params, attempt=attempt)
                     break
                 except UpstreamError as error:
                     pause = retries.delay(error, self.deadline.remaining())
                     if pause is None:
                         raise
                     self.stats.retries += 1
+                    attempt += 1
                     await asyncio.sleep(pause)
             if check is not None:
                 check(response)  # before anything is cached or shared
@@ -412,6 +451,7 @@ class Exchange:
         extra_headers: Mapping[str, str] | None = None,
         *,
         public: bool = False,
+        attempt: int = 1,
     ) -> Response:
         """One attempt: past the breaker and the rate budget, within the deadline."""
         client = self.client
@@ -441,6 +481,7 @@ class Exchange:
                 extra_headers,
                 public=public,
                 time_limit=timeout,
+                attempt=attempt,
             )
         except UpstreamError as error:
             if error.kind is FailureKind.TIMEOUT and timeout < client.call_timeout:
