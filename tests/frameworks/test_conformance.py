@@ -371,6 +371,10 @@ async def test_json_server_needs_no_credential(http, json_server):
         reply = await stack.client.data("{ contacts(first: 1) { totalCount } }")
         assert reply["contacts"]["totalCount"] >= dataset.CONTACTS - 1
         assert stack.proxy.seen and not any(s.credential for s in stack.proxy.seen)
+        # json-server knows no caller: /users/me is the user with id "me", which is missing.
+        viewer = await stack.client.send("{ viewer { databaseId } }")
+        assert viewer.data == {"viewer": None}
+        assert viewer.codes() == ["NOT_FOUND"]
 
 
 # --- what the framework lacks is refused, never ignored ---------------------------
