@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from restloom.graphql.relay import Connection, Edge, page_info, parse_slice
+from restloom.graphql.relay import Connection, CursorCodec, Edge, page_info, parse_slice
 from restloom.upstream.api import Direction, ListQuery, Sort
 from restloom.upstream.listreader import item_id
 from restloom.upstream.pages import Record
@@ -59,13 +59,19 @@ async def load_connection_window(
         default_size=pagination.default_size,
     )
     window = await context.loaders.windows.load((query, window_slice))
+    return window, edge_cursors(codec, scope, query, window)
+
+
+def edge_cursors(codec: CursorCodec, scope: str, query: ListQuery, window: Window) -> list[str]:
+    """A cursor per item: offset, id and sort value (to find the item again), the total.
+
+    On the hot path of every big list: the whole window's cursors are one memo lookup.
+    """
+    items = window.items
     field = query.sort.field if query.sort is not None else None
-    total = window.total
-    cursors = [
-        codec.encode(scope, offset, item_id(item), item.get(field) if field else None, total)
-        for offset, item in zip(window.offsets, window.items, strict=True)
-    ]
-    return window, cursors
+    sort_values = tuple(item.get(field) for item in items) if field else (None,) * len(items)
+    ids = tuple(map(item_id, items))
+    return list(codec.window(scope, tuple(window.offsets), ids, sort_values, window.total))
 
 
 async def list_connection(

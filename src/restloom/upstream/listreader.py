@@ -23,6 +23,8 @@ MAX_ID_LENGTH = 200
 def item_id(item: Record) -> str | None:
     """An item's identity in its list: its id, or the user id of a membership."""
     value = item.get("id")
+    if type(value) is str:  # the common case first: this runs once per edge
+        return value if len(value) <= MAX_ID_LENGTH else None
     if value is None:
         value = item.get("user_id")
     if isinstance(value, bool) or not isinstance(value, str | int):
