@@ -5,7 +5,7 @@ one operation or a named one, and the CORS origins for WebSocket handshakes too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
@@ -37,6 +37,8 @@ class FrontDoorView(GraphQL):
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         if request.method == "POST":
             check_post_body_type(request.content_type)
+            # strawberry matches "application/json" case-sensitively; media types are not.
+            request = cast(AsyncHTTPRequestAdapter, _JsonRequest(request))
         return await super().parse_http_body(request)
 
     async def execute_single(
@@ -60,6 +62,18 @@ class FrontDoorView(GraphQL):
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         return origin_allowed(origin, self.cors_origins)
+
+
+class _JsonRequest:
+    """The same request, its (already checked) JSON media type in canonical form."""
+
+    content_type = "application/json"
+
+    def __init__(self, inner: AsyncHTTPRequestAdapter) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def _without_code(extensions: dict[str, Any] | None) -> dict[str, Any]:

@@ -56,7 +56,9 @@ class DocumentChecks(SchemaExtension):
         ctx = self.execution_context
         try:
             self.checked = self.gate.checked(ctx.query or "")
-            check_operation_choice(self.checked, ctx.provided_operation_name)
+            # What the request named: `operation_name` would fall back to the first one.
+            requested = getattr(ctx, "_provided_operation_name", None)
+            check_operation_choice(self.checked, requested)
         except GraphQLError as error:
             request_id = getattr(ctx.context, "request_id", None)
             if request_id and error.extensions is not None:

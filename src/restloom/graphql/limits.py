@@ -163,6 +163,9 @@ class DocumentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, query: object) -> bool:
+        return query in self._entries
+
     def get(self, query: str) -> CheckedDocument | None:
         entry = self._entries.get(query)
         if entry is not None:

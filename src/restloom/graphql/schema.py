@@ -13,11 +13,12 @@ from strawberry.types import ExecutionContext, Info
 from graphql import GraphQLError
 from restloom.graphql import auth, contacts, organizations, resources, users, webhooks
 from restloom.graphql.checks import DocumentChecks
-from restloom.graphql.cost import CostLimit
 from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
+from restloom.graphql.cost import CostLimit
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
 from restloom.graphql.limits import DEFAULT_LIMITS, DocumentGate, DocumentLimits
+from restloom.graphql.observe import OperationObserver
 from restloom.graphql.organizations import (
     Organization,
     resolve_organization,
@@ -130,6 +131,7 @@ class Mutation:
 
 class GatewaySchema(strawberry.Schema):
     hide_suggestions: bool = True
+    document_gate: DocumentGate | None = None  # the limits and their document cache
 
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
@@ -162,6 +164,8 @@ def build_schema(
     """
     gate = DocumentGate(limits)
     extensions: list[Any] = [
+        # First: wraps everything and ends last, when every error has its code.
+        OperationObserver,
         # Limits, parsing and validation, with their cache (replaces strawberry's
         # ParserCache, ValidationCache and limiters: see graphql/checks.py).
         lambda: DocumentChecks(
@@ -180,4 +184,5 @@ def build_schema(
         extensions=extensions,
     )
     schema.hide_suggestions = not field_suggestions
+    schema.document_gate = gate
     return schema
