@@ -188,7 +188,7 @@ class Profile(_Model):
     # Unset: STRING_ID_PATTERN or INTEGER_ID_PATTERN, after `id_type`.
     id_pattern: str = ""
     # Every collection and object path ends in "/" (Django REST Framework's routers).
-    trailing_slash: bool = False
+    trailing_slash: bool = Field(False, strict=True)
     # Dotted path to a single object in its body, e.g. "data"; "" (or None) means bare.
     item_key: str | None = "data"
     # Collection name -> path below the prefix; `{id}` is the parent's id. `members` is

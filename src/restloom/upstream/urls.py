@@ -9,11 +9,8 @@ the second line, for ids that come from anywhere else (an upstream's own answer)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
-
-import yarl
+from urllib.parse import quote
 
 from restloom.upstream.errors import Unsupported
 from restloom.upstream.profile import Profile
@@ -129,12 +126,3 @@ def auth_path(profile: Profile, action: str) -> UpstreamPath:
 def members_are_filtered(profile: Profile) -> bool:
     """Whether the member list is the membership collection filtered by a parameter."""
     return profile.template("members").parent_param is not None
-
-
-def absolute_url(base_url: str, path: str, params: Iterable[tuple[str, str]] = ()) -> yarl.URL:
-    """The URL to send, already encoded so that neither yarl nor aiohttp re-normalises it.
-
-    `path` comes from this module (segments quoted); the query is form-encoded here.
-    """
-    query = urlencode(list(params))
-    return yarl.URL(base_url.rstrip("/") + path + ("?" + query if query else ""), encoded=True)
