@@ -338,3 +338,16 @@ async def test_the_hard_cap_stops_what_the_prediction_did_not_count(http):
         assert not reply.errors
         assert cost_of(reply) == {"predicted": 1, "actual": upstream.requests}
         assert 1 < upstream.requests <= 3
+
+
+async def test_without_response_extensions_only_the_refusal_says_what_it_cost(http):
+    async with SimServer(TEST_DATASET) as sim:
+        settings = Settings(upstream_url=sim.url, response_extensions=False)
+        async with GatewayServer(settings) as gateway:
+            client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
+            served = await client.send(NESTED)
+            refused = await client.send(aliased(10, 250))
+    assert not served.errors and "extensions" not in served.body
+    assert refused.codes() == ["QUERY_TOO_COSTLY"]
+    assert refused.errors[0]["extensions"]["cost"] == {"predicted": 890, "limit": 300}
+    assert "extensions" not in refused.body
