@@ -186,7 +186,7 @@ async def _demo(args: argparse.Namespace) -> None:
 
     sim_config = SimConfig()
     async with SimServer(sim_config) as sim:
-        settings = _settings(args, upstream_url=sim.url, api_key=sim_config.full_key)
+        settings = demo_defaults(_settings(args, upstream_url=sim.url, api_key=sim_config.full_key))
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"restloom demo\n"
@@ -194,6 +194,7 @@ async def _demo(args: argparse.Namespace) -> None:
             f"  upstream:  {sim.api_url} (embedded sim)\n"
             f"  keys:      full {sim_config.full_key}, read-only {sim_config.read_key}\n"
             f"             (send one as X-API-Key; without one the full key is used)\n"
+            f"{demo_trust_lines(settings)}"
             f"  try:\n"
             f"    curl -s {base}/graphql -H 'Content-Type: application/json' \\\n"
             f'      -d \'{{"query": "{{ viewer {{ email }} contacts(first: 3) '
@@ -202,6 +203,28 @@ async def _demo(args: argparse.Namespace) -> None:
             flush=True,
         )
         await _serve(settings)
+
+
+# What the demo changes from `serve`'s defaults, unless the environment or --config says.
+DEMO_DEFAULTS: dict[str, object] = {
+    "anonymous_mutations": True,
+    "cors_origins": ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"],
+}
+
+
+def demo_defaults(settings: Settings) -> Settings:
+    chosen = settings.model_fields_set
+    return settings.model_copy(update={k: v for k, v in DEMO_DEFAULTS.items() if k not in chosen})
+
+
+def demo_trust_lines(settings: Settings) -> str:
+    """The banner says what an anonymous caller and a browser page may do."""
+    if settings.anonymous_mutations:
+        writes = "queries and MUTATIONS (anonymous_mutations = true; serve's default is false)"
+    else:
+        writes = "queries only (anonymous_mutations = false)"
+    origins = ", ".join(settings.cors_origins) or "none"
+    return f"  anonymous: {writes}\n  CORS:      browser pages from {origins}\n"
 
 
 def run_sim(args: argparse.Namespace) -> None:
