@@ -165,3 +165,25 @@ async def test_member_list_end(http, mode):
             1:
         ]
         assert rest["members"]["pageInfo"]["hasNextPage"] is False
+
+
+async def test_far_apart_cursor_and_window_read_only_what_they_need(http):
+    """`last` after a cursor near the start is the tail: the cursor's item and the
+    tail are read, not the 400 items between them; likewise `first` before one."""
+    async with stack(http, "not_found", 400) as (client, sim):
+        expected = [r["id"] for r in await upstream_list(http, sim.url, "/contacts", FULL_KEY)]
+        head = await window(client, first=2)
+        tail = await window(client, last=2)
+        stats = SimStats(http, sim.url)
+        await stats.reset()
+        conn = await window(client, last=5, after=head["pageInfo"]["endCursor"])
+        assert ids_of(conn) == expected[-5:]
+        requests = list_requests(sim)
+        assert len(requests) <= 3
+        assert sum(size for _, size, _ in requests) <= 20
+        await stats.reset()
+        conn = await window(client, first=5, before=tail["pageInfo"]["startCursor"])
+        assert ids_of(conn) == expected[:5]
+        requests = list_requests(sim)
+        assert len(requests) <= 3
+        assert sum(size for _, size, _ in requests) <= 20

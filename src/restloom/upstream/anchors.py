@@ -3,11 +3,12 @@
 A cursor remembers its item's offset, id and sort value. If the item still
 stands at that offset, nothing more is read. If it moved (items were inserted
 or deleted before it), it is looked for by id: first among the pages already
-read, then in a neighbourhood of `NEIGHBOURHOOD` items on either side (at most
-three more page requests). If it is not there (deleted, or moved by a change
-of its own sort value), the walk continues where it would have stood: the first
-item that sorts after it, by its remembered sort value and id, when the pages
-read show that place; otherwise at its old offset.
+read, then in a neighbourhood of `NEIGHBOURHOOD` items (or the profile's maximum
+page size, if smaller) on either side: at most three more page requests. If it
+is not there (deleted, or moved by a change of its own sort value), the walk
+continues where it would have stood: the first item that sorts after it, by its
+remembered sort value and id, when the pages read show that place; otherwise at
+its old offset.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from restloom.upstream.pages import Record
 
 SortValue = str | int | float | None
 
-# Items looked at on either side of a moved cursor item: the maximum page size,
-# so a walk survives up to that many net inserts or deletes before its position.
+# The most items looked at on either side of a moved cursor item (the profile's maximum
+# page size when smaller): a walk survives up to that many net inserts or deletes
+# before its position, for at most three more page requests.
 NEIGHBOURHOOD = 250
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -50,8 +52,8 @@ async def locate(reader: ListReader, sort: Sort | None, anchor: Anchor) -> tuple
         return anchor.offset, True
     found = reader.find(anchor.item_id, anchor.offset, field, anchor.sort_value)
     if found is None:
-        low = max(0, anchor.offset - NEIGHBOURHOOD)
-        await reader.read(low, anchor.offset + NEIGHBOURHOOD)
+        reach = _reach(reader)
+        await reader.read(max(0, anchor.offset - reach), anchor.offset + reach)
         found = reader.find(anchor.item_id, anchor.offset, field, anchor.sort_value)
     if found is not None:
         return found, True
@@ -62,6 +64,10 @@ async def locate(reader: ListReader, sort: Sort | None, anchor: Anchor) -> tuple
             return place, False
     # Deleted, and nothing to place it by: the items after it moved up into its place.
     return min(anchor.offset, reader.total), False
+
+
+def _reach(reader: ListReader) -> int:
+    return min(NEIGHBOURHOOD, reader.max_size)
 
 
 def _is_anchor(item: Record | None, anchor: Anchor, field: str | None) -> bool:
@@ -76,8 +82,8 @@ def _place_by_sort(reader: ListReader, sort: Sort, anchor: Anchor) -> int | None
     start of the list; an item after it right behind, or the end of the list)."""
     total = reader.total
     assert total is not None
-    low = max(0, anchor.offset - NEIGHBOURHOOD)
-    high = min(total, anchor.offset + NEIGHBOURHOOD)
+    low = max(0, anchor.offset - _reach(reader))
+    high = min(total, anchor.offset + _reach(reader))
     previous_before = low == 0  # the start of the list is "before" the anchor
     for offset in range(low, high):
         item = reader.items.get(offset)

@@ -47,6 +47,7 @@ class ListReader:
         self.items: dict[int, Record] = {}
         self.total: int | None = None
         self.requests = 0
+        self.max_size = ex.profile.pagination.max_size
 
     async def read(self, start: int, end: int) -> None:
         """Make items `[start, end)` known, as far as they exist; learns the total."""
@@ -55,7 +56,7 @@ class ListReader:
             end = min(end, limit)
         missing = [offset for offset in range(max(start, 0), end) if offset not in self.items]
         if missing:
-            plan = plan_pages(missing[0], missing[-1] + 1, self._ex.profile.pagination.max_size)
+            plan = plan_pages(missing[0], missing[-1] + 1, self.max_size)
             pages = await asyncio.gather(*(self._page(p, plan.size) for p in plan.pages))
             answered = [
                 (p, page) for p, page in zip(plan.pages, pages, strict=True) if page is not None

@@ -11,6 +11,7 @@ page served again) leave no trace in it.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from restloom.upstream.anchors import Anchor, locate
@@ -62,8 +63,8 @@ async def load_window(ex: Exchange, query: ListQuery, want: Slice) -> Window:
     """The window `want` selects of `query`'s list, trimmed to the list's total."""
     hint = _known_total(want)
     reader = ListReader(ex, query, bound=hint)
-    lo, hi = _first_round(want, hint, ex.profile.pagination.max_size)
-    await reader.read(lo, hi)
+    rounds = _first_round(want, hint, ex.profile.pagination.max_size)
+    await asyncio.gather(*(reader.read(lo, hi) for lo, hi in rounds))
     start, end = 0, None
     if want.after is not None:
         position, found = await locate(reader, query.sort, want.after)
@@ -90,16 +91,16 @@ def _known_total(want: Slice) -> int | None:
     return max(totals) if totals else None
 
 
-def _first_round(want: Slice, hint: int | None, max_size: int) -> tuple[int, int]:
-    """Offsets `[lo, hi)` to read before anything is known: the window as the
-    cursors place it, with the anchors' own items (to check them) included."""
+def _first_round(want: Slice, hint: int | None, max_size: int) -> list[tuple[int, int]]:
+    """Offset ranges to read before anything is known: the window as the cursors
+    place it, and the anchors' own items (to check them), never past `hint`."""
     after, before = want.after, want.before
     start = after.offset + 1 if after is not None else 0
     end = before.offset if before is not None else None
     if end is None and want.first is None:
         if hint is None:
             # `last` from the end, total unknown: one page of `last` items tells it.
-            return 0, min(want.last or 1, max_size)
+            return [(0, min(want.last or 1, max_size))]
         end = hint
     if end is not None and end < start:
         end = start
@@ -108,14 +109,23 @@ def _first_round(want: Slice, hint: int | None, max_size: int) -> tuple[int, int
     assert end is not None
     if want.last is not None:
         start = max(start, end - want.last)
-    lo = min(start, after.offset) if after is not None else start
-    hi = max(end, before.offset + 1) if before is not None else end
+    ranges = [(start, end)] if end > start else []
+    ranges += [(a.offset, a.offset + 1) for a in (after, before) if a is not None]
     if hint is not None:
-        hi = min(hi, hint)
-    if hi <= lo:
-        # Nothing to show (`first: 0` from the start): one item tells the total.
-        return 0, 1
-    return lo, hi
+        ranges = [(lo, min(hi, hint)) for lo, hi in ranges if lo < hint]
+    # `first: 0` from the start, or every cursor at or past the end: one item tells the total.
+    return _merged(ranges) or [(0, 1)]
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Touching or overlapping ranges as one: one read (and plan) for each stretch."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _cut(reader: ListReader, start: int, end: int) -> Window:
