@@ -187,3 +187,26 @@ async def test_far_apart_cursor_and_window_read_only_what_they_need(http):
         requests = list_requests(sim)
         assert len(requests) <= 3
         assert sum(size for _, size, _ in requests) <= 20
+
+
+async def test_list_grew_since_the_cursor(http):
+    """The cursor saw 57 items; 13 more came after it since. No page past 57 goes out
+    before the upstream has told the new total; then the rest of the window is read."""
+    async with stack(http, "not_found", 57) as (client, sim):
+        head = await window(client, first=50)
+        data = sim.state.data
+        oldest = min(data.collections["contacts"].values(), key=lambda r: r.created_at)
+        for n in range(13):  # as old as the oldest contact: they sort at the end
+            data.insert("contacts", {**oldest.fields, "email": f"late-{n}@example.test"},
+                        oldest.created_at)  # fmt: skip
+        expected = [r["id"] for r in await upstream_list(http, sim.url, "/contacts", FULL_KEY)]
+        assert expected[:50] == ids_of(head) and len(expected) == 70
+        stats = SimStats(http, sim.url)
+        await stats.reset()
+        rest = await window(client, first=60, after=head["pageInfo"]["endCursor"])
+        assert ids_of(rest) == expected[50:70]
+        assert rest["totalCount"] == 70 and rest["pageInfo"]["hasNextPage"] is False
+        requests = list_requests(sim)
+        assert len(requests) == 2 and all(status == 200 for _, _, status in requests)
+        first_page, first_size, _ = requests[0]
+        assert (first_page - 1) * first_size < 57  # the first read started below 57
