@@ -351,3 +351,35 @@ async def test_without_response_extensions_only_the_refusal_says_what_it_cost(ht
     assert refused.codes() == ["QUERY_TOO_COSTLY"]
     assert refused.errors[0]["extensions"]["cost"] == {"predicted": 890, "limit": 300}
     assert "extensions" not in refused.body
+
+
+MOVED = """query($after: String, $before: String, $first: Int, $last: Int) {
+  contacts(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { email } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("style", STYLES)
+async def test_cursors_of_a_list_that_moved_stay_within_the_prediction(http, style):
+    """Cursors far apart, and cursors whose items moved: the realigning reads are counted."""
+    async with stack(http, style) as (client, stats):
+        run = Recorder(client, stats)
+        edges = (await run.send(MOVED, {"first": 100}))["contacts"]["edges"]
+        near, far = edges[3]["cursor"], edges[90]["cursor"]
+        await run.send(MOVED, {"after": near, "before": far, "first": 4})
+        await run.send(MOVED, {"after": near, "before": far, "last": 4})
+        # New contacts come first (newest first): every cursor's item moves down by 30.
+        for n in range(30):
+            await run.send(
+                'mutation($e: String!) { createContact(input: {firstName: "M", email: $e}) '
+                "{ contact { id } } }",
+                {"e": f"moved-{n}-{uuid.uuid4().hex[:6]}@example.com"},
+            )
+        for variables in (
+            {"after": near, "first": 10},
+            {"before": far, "last": 10},
+            {"after": near, "before": far, "first": 5},
+            {"after": far, "last": 3},
+        ):
+            await run.send(MOVED, variables)

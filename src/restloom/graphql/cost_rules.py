@@ -160,11 +160,10 @@ def window_requests(args: dict[str, Any], profile: Profile) -> tuple[int, int]:
     """(page requests, items) of one connection window at most; see `load_window`.
 
     Without cursors: one page from the start; `last` without `first` reads one page to
-    learn the total, then the tail. With cursors: the window and the cursors' own
-    items, a neighbourhood read per cursor whose item moved, and the window again if
-    it moved with it, plus page 1 when every page read was past the end. Offsets
-    are not known before the cursors are decoded: `after` and `before` together are
-    counted as if their items were within one window of each other.
+    learn the total, then the tail. With cursors: the window and each cursor's own item
+    (a page each, wherever they stand), page 1 when every page read was past the end,
+    a neighbourhood read per cursor whose item moved, and the window again if it moved
+    with it.
     """
     pagination = profile.pagination
     first = _size(args.get("first"), pagination.max_size)
@@ -180,7 +179,7 @@ def window_requests(args: dict[str, Any], profile: Profile) -> tuple[int, int]:
         if first is None:
             return 1 + _pages(size, max_size), size
         return 2 * _pages(size, max_size) + 1, size
-    first_round = _pages(size + 2, max_size) + 1
+    first_round = _pages(size, max_size) + anchors + 1
     realign = anchors * _pages(2 * NEIGHBOURHOOD, max_size)
     return first_round + realign + _pages(size, max_size), size
 
