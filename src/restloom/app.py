@@ -28,6 +28,7 @@ from restloom.graphql.limits import DocumentLimits
 from restloom.graphql.relay import CursorCodec
 from restloom.graphql.schema import build_schema
 from restloom.graphql.trust import Access, TrustPolicy
+from restloom.observability.setup import build_observer, observability_routes
 from restloom.readiness import check as check_readiness
 from restloom.services import open_services
 from restloom.upstream.client import Caller, UpstreamClient, create_session
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> Starlette:
     profile = settings.upstream_profile()
     if settings.upstream_url is None:
         raise ConfigError("setting `upstream_url` is required")
+    observer = build_observer(settings, profile)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -175,6 +177,7 @@ def create_app(settings: Settings) -> Starlette:
             max_retry_after=settings.max_retry_after,
         )
         app.state.redis = services.redis
+        observer.attach(gateway.client)
         try:
             yield
         finally:
@@ -195,5 +198,6 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         static_mount(),
+        *observability_routes(observer, settings),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=front_door_middleware(settings))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.metadata
-import logging
 import sys
 from pathlib import Path
 
@@ -166,12 +165,18 @@ def run_serve(args: argparse.Namespace) -> None:
 
 async def _serve(settings: Settings) -> None:
     from restloom.app import create_app
+    from restloom.observability.logs import configure_logging
+    from restloom.observability.tracing import install_otlp_exporter
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.tracing:
+        install_otlp_exporter()
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,  # uvicorn's lines go through configure_logging's handler
     )
     await uvicorn.Server(config).serve()
 

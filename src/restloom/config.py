@@ -123,6 +123,20 @@ class Settings(BaseSettings):
     response_extensions: bool = Field(
         True, description="Upstream request and cache-hit counts in each response's extensions."
     )
+    # Logs, metrics and traces (README: "Logs, metrics and traces").
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text (key=value) or json (one object per line)."
+    )
+    metrics: bool = Field(False, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token /metrics requires; unset: /metrics is open."
+    )
+    max_metric_operations: int = Field(
+        100, ge=1, le=10_000, description="Operation names with their own metrics series."
+    )
+    tracing: bool = Field(
+        False, description="OpenTelemetry spans per operation and upstream call; traceparent."
+    )
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Profiles written in the settings file: [profiles.NAME], optionally "
