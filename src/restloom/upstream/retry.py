@@ -35,6 +35,12 @@ _RETRYABLE_STATUSES = frozenset({502, 503, 504})
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 
 
+def max_read_attempts(read_retries: int) -> int:
+    """The most calls one GET may send (`ReadRetries`): the first, up to `read_retries`
+    repeats after failures, and one more after a 429 it waited out."""
+    return 1 + read_retries + 1
+
+
 def read_is_retryable(error: UpstreamError) -> bool:
     if error.kind in _IN_DOUBT:
         return True
