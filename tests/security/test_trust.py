@@ -7,6 +7,9 @@ refused before anything reaches the upstream, unless the operator allows them.
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -202,3 +205,50 @@ async def test_operator_may_allow_service_impersonation(
         )
     assert viewer["viewer"]["databaseId"] == target["id"]
     assert write.codes() == ["FORBIDDEN"]  # mutations are still a separate switch
+
+
+async def test_restloom_demo_allows_anonymous_mutations_and_says_so(
+    http: aiohttp.ClientSession,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "restloom.cli",
+        "demo",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                async with http.get(base + "/healthz") as resp:
+                    if resp.status == 200:
+                        break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+        demo = GraphQLClient(http, base)
+        changed = await demo.data(
+            'mutation { updateViewer(input: {username: "demo_anonymous"}) { user { username } } }'
+        )
+        assert changed["updateViewer"]["user"]["username"] == "demo_anonymous"
+        preflight = {"Access-Control-Request-Method": "POST"}
+        async with http.options(
+            base + "/graphql", headers={"Origin": "http://localhost:5173", **preflight}
+        ) as resp:
+            assert resp.status == 200
+            assert resp.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+        async with http.options(
+            base + "/graphql", headers={"Origin": "http://evil.example", **preflight}
+        ) as resp:
+            assert "Access-Control-Allow-Origin" not in resp.headers
+    finally:
+        process.terminate()
+        output = (await process.communicate())[0].decode()
+    assert "anonymous: queries and MUTATIONS" in output
+    assert "http://localhost:*" in output
