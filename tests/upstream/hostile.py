@@ -6,7 +6,7 @@ other mode answers the way a broken or hostile upstream would: HTML with 200,
 truncated JSON, wrong types, a huge body, a gzip bomb, a redirect to the
 `Recorder`, a body that drips past the timeout, a 429 with an absurd
 Retry-After, or any status. A mode applies to the next `times` API requests
-(all of them when `times` is None), then the upstream behaves again.
+(all of them when `times` is None), then mode `then` ("ok": it behaves again).
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class Recorder(Listener):
 class Behaviour:
     mode: str = "ok"
     times: int | None = None  # requests the mode applies to; None: every one
+    then: str = "ok"  # the mode once `times` is used up
     status: int = 200  # for mode "status"
     retry_after: str = "1"  # for mode "429"
     huge_bytes: int = 50 * 1024 * 1024  # for "huge" and "huge_declared"
@@ -155,7 +156,7 @@ class HostileUpstream(Listener):
         if behaviour.times is None:
             return behaviour.mode
         if behaviour.times <= 0:
-            return "ok"
+            return behaviour.then
         behaviour.times -= 1
         return behaviour.mode
 

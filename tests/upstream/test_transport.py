@@ -21,7 +21,7 @@ from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.errors import FailureKind, UpstreamError
 from restloom.upstream.profile import BUILTIN_PROFILES
 from restloom.upstream.ratelimit import MemoryBudget
-from restloom.upstream.retry import retry_after
+from restloom.upstream.retry import max_read_attempts, retry_after
 from tests.support import GatewayServer, GraphQLClient
 from tests.upstream.hostile import HostileUpstream, Recorder
 
@@ -132,6 +132,37 @@ async def test_the_request_cap_refuses_the_call_past_it_unsent() -> None:
                 assert (await resp.json())["requests"] == 2
         finally:
             await session.close()
+
+
+@pytest.mark.parametrize("read_retries", [0, 2])
+async def test_max_read_attempts_is_what_one_get_can_really_send(
+    upstream: HostileUpstream, read_retries: int
+) -> None:
+    # The worst case of the read policy: a 429 waited out, then 503 after 503.
+    session = create_session(10, 2.0)
+    try:
+        client = UpstreamClient(
+            session, upstream.url, BUILTIN_PROFILES["mossdesk"], read_retries=read_retries
+        )
+        caller = Caller(Credential(CredentialKind.API_KEY, KEY), "attempts-test")
+        # Capped at exactly that many, or not capped at all: the same calls, the same 503.
+        for cap in (max_read_attempts(read_retries), None):
+            upstream.set("429", retry_after="0", times=1, then="status", status=503)
+            before = upstream.requests()
+            exchange = client.exchange(caller)
+            exchange.max_requests = cap
+            with pytest.raises(UpstreamError) as failed:
+                await exchange.get("/api/v1/users/me")
+            assert failed.value.status == 503
+            assert upstream.requests() - before == max_read_attempts(read_retries)
+        upstream.set("429", retry_after="0", times=1, then="status", status=503)
+        exchange = client.exchange(caller)
+        exchange.max_requests = max_read_attempts(read_retries) - 1
+        with pytest.raises(UpstreamError) as capped:
+            await exchange.get("/api/v1/users/me")
+        assert capped.value.kind is FailureKind.TOO_MANY_REQUESTS
+    finally:
+        await session.close()
 
 
 # ------------------------------------------------------------------ Retry-After
