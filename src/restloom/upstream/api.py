@@ -143,7 +143,9 @@ def _wire_page(profile: Profile, page: int) -> str:
     return str(page - 1 + profile.pagination.first_page)
 
 
-async def fetch_page(ex: Exchange, query: ListQuery, page: int, size: int) -> Page:
+async def fetch_page(
+    ex: Exchange, query: ListQuery, page: int, size: int, *, cached: bool = True
+) -> Page:
     """Page `page` (1-based) of `size` items of `query`'s list, shape-checked."""
     profile = ex.profile
     spec = profile.pagination
@@ -157,7 +159,7 @@ async def fetch_page(ex: Exchange, query: ListQuery, page: int, size: int) -> Pa
     )
     id_key = "user_id" if query.collection == "members" else "id"
     read = PageRead(ex, target.path, page, size, id_key)
-    response = await ex.get(target.path, params, check=read.check)
+    response = await ex.get(target.path, params, cached=cached, check=read.check)
     return read.page(response)
 
 
@@ -339,7 +341,7 @@ async def _membership_id(ex: Exchange, organization_id: str, user_id: str) -> st
     size = ex.profile.pagination.max_size
     query = ListQuery.build("members", parent_id=organization_id)
     for number in range(1, MAX_MEMBERSHIP_SCAN_PAGES + 1):
-        page = await fetch_page(ex, query, number, size)
+        page = await fetch_page(ex, query, number, size, cached=False)
         for item in page.items:
             if str(item.get("user_id")) == user_id and valid_id(ex.profile, str(item.get("id"))):
                 return str(item["id"])
