@@ -39,6 +39,16 @@ def test_cursor_round_trip_and_tampering():
         assert info.value.extensions["code"] == "BAD_USER_INPUT"
 
 
+def test_cursors_of_awkward_ids_and_sort_values_round_trip():
+    for item_id, value in (("\x01" * 200, "\x02" * 64), ('ü:",' * 50, 1.5), ("7", 2**40)):
+        cursor = codec.encode("contacts", 3, item_id, value, 9)
+        assert codec.decode("contacts", cursor, "after") == Anchor(3, item_id, value, 9)
+    # Sort values that cannot be carried are left out (the id still is).
+    for value in ("x" * 65, float("nan"), True, {"a": 1}):
+        cursor = codec.encode("contacts", 3, "cnt_1", value, 9)
+        assert codec.decode("contacts", cursor, "after") == Anchor(3, "cnt_1", None, 9)
+
+
 def test_slices():
     after_9 = codec.encode("contacts", 9, "a")
     before_30 = codec.encode("contacts", 30, "b")

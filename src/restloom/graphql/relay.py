@@ -83,8 +83,10 @@ NODE_TYPE_NAMES: set[str] = set()
 
 # --- cursors ------------------------------------------------------------------
 
-# A cursor longer than this is refused before it is decoded (ours stay well below).
-MAX_CURSOR_LENGTH = 600
+# A cursor longer than this is refused before it is decoded. Ours stay below: an id of
+# 200 characters and a sort value of 64, each escaped by JSON at up to 6 bytes a
+# character, make a payload under 1,700 bytes, under 2,300 characters in base64.
+MAX_CURSOR_LENGTH = 2500
 # Sort values longer than this are not carried (the walk then realigns by id alone).
 MAX_SORT_VALUE_LENGTH = 64
 
