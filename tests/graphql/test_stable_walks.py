@@ -8,15 +8,17 @@ once, and nothing twice; upstream requests are counted per page.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
+from restloom.config import Settings
 from restloom.sim.server import SimServer
-from tests.conftest import FULL_KEY
-from tests.support import GraphQLClient, SimStats, upstream_list
+from tests.conftest import FULL_KEY, TEST_DATASET
+from tests.support import GatewayServer, GraphQLClient, SimStats, upstream_list
 
 PAGE = 10
 # Per page after the first: the window itself (1), plus, when the cursor's item moved out
@@ -183,3 +185,34 @@ async def test_cursor_item_deleted_with_shifts_before_it(client, http, sim, stat
     changes = Changes(set())
     _, rest = await page(client, stats, changes, first=PAGE, after=first["pageInfo"]["endCursor"])
     assert rest == expected[at : at + PAGE]
+
+
+async def test_moco_walk_with_integer_ids_and_deleted_cursor_items(http):
+    """MOCO ids are integers (ties ordered numerically): the cursor's item deleted on
+    every page, with an insert before it, still gives every other contact once."""
+    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
+    async with SimServer(config) as sim:
+        settings = Settings(upstream_url=sim.url, profile="moco", rate_limit="off")
+        async with GatewayServer(settings) as gateway:
+            client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
+            stats = SimStats(http, sim.url)
+            data = sim.state.data
+            changes = Changes(initial={str(r.num) for r in data.collections["contacts"].values()})
+            after, step = None, 0
+            while True:
+                conn, ids = await page(client, stats, changes, first=PAGE, after=after)
+                changes.seen += ids
+                if not conn["pageInfo"]["hasNextPage"]:
+                    break
+                after = conn["pageInfo"]["endCursor"]
+                cursor_id = data.by_num["contacts"][int(ids[-1])]
+                earlier = data.by_num["contacts"][int(ids[0])]
+                changes.inserted.add(
+                    str(data.get("contacts", insert_next_to(sim, earlier, step)).num)
+                )
+                data.delete("contacts", cursor_id)
+                changes.deleted.add(ids[-1])
+                step += 1
+            changes.check()
+            assert step >= 10
+            assert max(changes.requests) <= MAX_REQUESTS_PER_PAGE, changes.requests
