@@ -25,7 +25,7 @@ from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.profile import MOSSDESK
 from restloom.upstream.readcache import CachePolicy, ReadCache, StoredResponse
 from tests.conftest import FULL_KEY
-from tests.redis_support import drop_namespace
+from tests.redis_support import drop_namespace, require_redis
 from tests.support import GatewayServer, GraphQLClient
 
 VIEWER = "{ viewer { databaseId email } }"
@@ -326,12 +326,13 @@ async def test_a_dirty_scope_is_read_through_until_its_token_is_written(stalled_
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
-async def test_logout_reports_the_session_and_the_cache(sim, http, stats, backend, redis_url):
+async def test_logout_reports_the_session_and_the_cache(sim, http, stats, backend):
     namespace = f"restloom-test-{uuid.uuid4().hex[:12]}"
+    redis_url = await require_redis() if backend == "redis" else None
     settings = Settings(
         upstream_url=sim.url,
         cache_ttl=60,
-        redis_url=redis_url if backend == "redis" else None,
+        redis_url=redis_url,
         redis_namespace=namespace,
         cursor_secret="test-cursor-secret",
     )
@@ -359,5 +360,5 @@ async def test_logout_reports_the_session_and_the_cache(sim, http, stats, backen
         await stats.reset()
         await client.data(VIEWER)
         assert await stats.requests() == 1
-    if backend == "redis":
+    if redis_url is not None:
         await drop_namespace(redis_url, namespace)
