@@ -290,9 +290,10 @@ async def writes(run: Recorder, webhook_id: str) -> None:
 
 
 class ShortPages:
-    """A mossdesk-style upstream whose contact pages hold one item but claim 50: the
-    window has to read again for the items it was promised, which no prediction of a
-    well-behaved list counts. Counts every API request it receives."""
+    """A mossdesk-style upstream that first answers 429 (retry at once), then serves
+    contact pages of one item that claim 50: the window reads again for the items it
+    was promised, which no prediction of a well-behaved list counts. Counts every API
+    request it receives."""
 
     def __init__(self) -> None:
         self.requests = 0
@@ -303,6 +304,9 @@ class ShortPages:
 
     async def contacts(self, request: web.Request) -> web.Response:
         self.requests += 1
+        if self.requests == 1:
+            error = {"error": {"code": "RATE_LIMITED", "message": "slow down"}}
+            return web.json_response(error, status=429, headers={"Retry-After": "0"})
         page = int(request.query.get("page", "1"))
         item = {"id": f"cnt_short{page}", "first_name": "Short", "email": "s@example.com"}
         meta = {"page": page, "per_page": 1, "total": 50, "total_pages": 50}
@@ -321,23 +325,21 @@ class ShortPages:
 
 async def test_the_hard_cap_stops_what_the_prediction_did_not_count(http):
     query = "{ contacts(first: 5) { nodes { firstName } } }"
-    async with ShortPages() as upstream:
-        # No retries allowed: the cap is the prediction itself, one request.
-        settings = Settings(upstream_url=upstream.url, api_key="k", read_retries=0)
-        async with GatewayServer(settings) as gateway:
-            reply = await GraphQLClient(http, gateway.url).send(query)
-        assert reply.codes() == ["QUERY_TOO_COSTLY"]
-        assert cost_of(reply) == {"predicted": 1, "actual": 1}
-        assert upstream.requests == 1
-        # With retries allowed, the cap leaves room for them (1 + 2), and the
-        # short page's second read fits in it.
-        upstream.requests = 0
-        settings = Settings(upstream_url=upstream.url, api_key="k", read_retries=2)
-        async with GatewayServer(settings) as gateway:
-            reply = await GraphQLClient(http, gateway.url).send(query)
-        assert not reply.errors
-        assert cost_of(reply) == {"predicted": 1, "actual": upstream.requests}
-        assert 1 < upstream.requests <= 3
+    # Predicted: 1 read. Sent: the 429, its repeat, then a second read for the short page.
+    for read_retries, refused in ((0, True), (1, False)):
+        async with ShortPages() as upstream:
+            # The cap: 1 read x (1 + read_retries + one repeat after a 429).
+            settings = Settings(upstream_url=upstream.url, api_key="k", read_retries=read_retries)
+            async with GatewayServer(settings) as gateway:
+                reply = await GraphQLClient(http, gateway.url).send(query)
+        if refused:
+            assert reply.codes() == ["QUERY_TOO_COSTLY"]
+            assert cost_of(reply) == {"predicted": 1, "actual": 2}
+            assert upstream.requests == 2  # the third call was never sent
+        else:
+            assert not reply.errors
+            assert cost_of(reply) == {"predicted": 1, "actual": 3}
+            assert upstream.requests == 3
 
 
 async def test_without_response_extensions_only_the_refusal_says_what_it_cost(http):

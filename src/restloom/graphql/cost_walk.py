@@ -53,8 +53,9 @@ class Cost:
 
     def cap(self, read_retries: int) -> int:
         """The most calls this cost may really send: every read repeated `read_retries`
-        times, every write tried `WRITE_ATTEMPTS` times (only with an idempotency key)."""
-        return max(1, self.reads * (1 + read_retries) + self.writes * WRITE_ATTEMPTS)
+        times after failures and once more after a 429 (`retry.ReadRetries`), every
+        write tried `WRITE_ATTEMPTS` times (only with an idempotency key)."""
+        return max(1, self.reads * (2 + read_retries) + self.writes * WRITE_ATTEMPTS)
 
 
 @dataclass(frozen=True)
