@@ -19,7 +19,9 @@ from tests.support import GatewayServer, GraphQLClient, SimStats
 
 FEW = "query Few { contacts(first: 3) { nodes { id } } }"
 MISSING = 'query Missing { contact(id: "cnt_doesnotexist") { id } }'
-MIXED = 'query Mixed { a: contact(id: "cnt_doesnotexist") { id } contacts(first: 1) { totalCount } }'
+MIXED = (
+    'query Mixed { a: contact(id: "cnt_doesnotexist") { id } contacts(first: 1) { totalCount } }'
+)
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

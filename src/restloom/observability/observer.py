@@ -152,14 +152,14 @@ class CallWatch:
     def finish(self, status: int | None, failure: str | None) -> None:
         seconds = time.perf_counter() - self.started
         label = status_label(status, failure)
-        cacheable = self.attempt == 1 and self.observer.cacheable(self.method, self.path)
+        cacheable = self.observer.cacheable(self.method, self.path)
         metrics = self.observer.metrics
         if metrics is not None:
             metrics.upstream_calls.labels(self.method, self.route, label).inc()
             metrics.upstream_seconds.labels(self.method, self.route).observe(seconds)
             if self.attempt > 1:
                 metrics.retries.labels(self.method, self.route).inc()
-            if cacheable:
+            if cacheable and self.attempt == 1:  # a retry is the same miss again
                 metrics.cache_misses.inc()
         if self.span is not None:
             self._end_span(status, failure)

@@ -20,9 +20,10 @@ log = logging.getLogger("restloom.tracing")
 
 TRACER_NAME = "restloom"
 
-# Incoming: the caller's W3C traceparent/tracestate only (strictly parsed, size-bounded
-# by the propagator), not its baggage: baggage would ride along to the upstream.
+# Incoming: the caller's W3C traceparent only (strictly parsed), not its tracestate or
+# baggage: baggage would ride along to the upstream.
 _INCOMING = TraceContextTextMapPropagator()
+MAX_TRACEPARENT = 128  # version 00 is 55 characters
 
 
 def _version() -> str:
@@ -38,9 +39,14 @@ def get_tracer() -> trace.Tracer:
 
 def caller_context(headers: Mapping[str, str] | None) -> Context | None:
     """The trace the caller's `traceparent` continues, or None (a new trace)."""
-    if headers is None or headers.get("traceparent") is None:
+    if headers is None:
         return None
-    return _INCOMING.extract(headers)
+    traceparent = headers.get("traceparent")
+    # The propagator logs a warning for an oversized header: a caller could flood the log.
+    if traceparent is None or len(traceparent) > MAX_TRACEPARENT:
+        return None
+    # Not the caller's tracestate: OpenTelemetry logs each bad entry of it, text and all.
+    return _INCOMING.extract({"traceparent": traceparent})
 
 
 def install_otlp_exporter() -> bool:
