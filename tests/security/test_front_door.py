@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from restloom.config import Settings
+from restloom.frontdoor.cors import origin_allowed
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
 from tests.support import GatewayServer, GraphQLClient, SimStats
@@ -277,3 +278,31 @@ async def test_cors_on_answers_exposes_the_request_id(
     ) as resp:
         assert resp.status == 413
         assert resp.headers["Access-Control-Allow-Origin"] == origin
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:3000", True),
+        ("http://127.0.0.1:8080", True),
+        ("http://[::1]:5173", True),
+        ("http://localhost", False),
+        ("http://localhost:3000.evil.example", False),
+        ("http://localhost:3000@evil.example", False),
+        ("https://localhost:3000", False),
+        ("https://a.example.com", True),
+        ("https://a.b.example.com", False),
+        ("https://example.com", False),
+    ],
+)
+def test_origin_patterns(origin: str, allowed: bool) -> None:
+    # The decision WebSocket handshakes use; the CORS middleware gets the same regex.
+    origins = [
+        "http://localhost:*",
+        "http://127.0.0.1:*",
+        "http://[::1]:*",
+        "https://*.example.com",
+    ]
+    assert origin_allowed(origin, origins) is allowed
+    assert origin_allowed(origin, ["*"]) is True
+    assert origin_allowed(origin, []) is False
