@@ -14,6 +14,7 @@ from restloom.config import Settings
 from restloom.observability.logs import AccessLogScrubber, JsonFormatter, formatter
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
+from tests.observability.process import ServeProcess
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 QUERY = "query Pair { viewer { email } contacts(first: 2) { nodes { id } } }"
@@ -182,3 +183,30 @@ def test_json_lines_are_one_object_per_line_for_any_logger() -> None:
     assert line["message"] == "two\nlines x"
     assert line["level"] == "warning" and line["logger"] == "other.lib"
     assert line["time"].endswith("Z")
+
+
+async def test_serve_writes_json_lines_uvicorns_included(
+    http: aiohttp.ClientSession, gateway_settings: Settings
+) -> None:
+    """The real CLI: RESTLOOM_LOG_FORMAT=json turns every stderr line into one JSON object."""
+    env = {"RESTLOOM_LOG_FORMAT": "json", "RESTLOOM_CURSOR_SECRET": "test-cursor-secret"}
+    async with ServeProcess(str(gateway_settings.upstream_url), env) as serve:
+        client = GraphQLClient(http, serve.url, {"X-API-Key": FULL_KEY})
+        reply = await client.send(QUERY)
+        assert not reply.errors
+        async with http.get(
+            serve.url + "/graphql",
+            params={"query": "{ viewer { email } }", "variables": '{"secret": "in-the-url"}'},
+            headers={"X-API-Key": FULL_KEY, "Accept": "application/json"},
+        ) as resp:
+            assert resp.status == 200
+    output = [line for line in serve.stderr.splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in output]  # every line, or this raises
+    requests = [line for line in parsed if line["logger"] == "restloom.requests"]
+    assert [(r["operation"], r["outcome"]) for r in requests] == [("Pair", "ok"), (None, "ok")]
+    assert requests[0]["request_id"] == reply.headers["X-Request-Id"]
+    access = [line for line in parsed if line["logger"] == "uvicorn.access"]
+    assert any("POST /graphql" in line["message"] for line in access), access
+    assert any("GET /graphql HTTP" in line["message"] for line in access), access
+    assert "in-the-url" not in serve.stderr and FULL_KEY not in serve.stderr
+    assert any(line["logger"].startswith("uvicorn.error") for line in parsed)

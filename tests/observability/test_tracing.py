@@ -7,6 +7,7 @@ module installs process-wide (OpenTelemetry allows one per process).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -21,7 +22,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
-from tests.observability.recorder import RecordingProxy
+from tests.observability.process import ServeProcess
+from tests.observability.recorder import OtlpCollector, RecordingProxy
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 QUERY = "query Pair { viewer { email } contacts(first: 2) { nodes { id } } }"
@@ -226,3 +228,29 @@ async def test_without_tracing_no_spans_and_no_traceparent(
     upstream = proxy.api_requests()
     assert len(upstream) == 2
     assert all("traceparent" not in r.headers for r in upstream)
+
+
+async def test_serve_with_tracing_exports_spans_over_otlp(
+    http: aiohttp.ClientSession, gateway_settings: Settings
+) -> None:
+    """The real CLI: `tracing` on installs the SDK with the OTLP/HTTP exporter (OTEL_* env)."""
+    async with OtlpCollector() as collector:
+        env = {
+            "RESTLOOM_TRACING": "true",
+            "RESTLOOM_CURSOR_SECRET": "test-cursor-secret",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+        }
+        async with ServeProcess(str(gateway_settings.upstream_url), env) as serve:
+            client = GraphQLClient(http, serve.url, {"X-API-Key": FULL_KEY})
+            assert not (await client.send(QUERY)).errors
+            for _ in range(200):  # the batch processor exports on its own schedule
+                if len(collector.spans) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+    assert "Traceback" not in serve.stderr, serve.stderr
+    assert collector.service_names == {"restloom"}
+    (operation,) = [s for s in collector.spans if s.name == "query Pair"]
+    children = [s for s in collector.spans if s.parent_span_id == operation.span_id]
+    assert sorted(s.name for s in children) == ["GET /contacts", "GET /users/me"]
+    assert all(s.trace_id == operation.trace_id for s in children)
