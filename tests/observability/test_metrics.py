@@ -13,7 +13,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from restloom.config import Settings
+from restloom.observability.metrics import OperationNames
+from restloom.observability.routes import route_of
 from restloom.sim.server import SimServer
+from restloom.upstream.profile import BUILTIN_PROFILES
 from tests.conftest import FULL_KEY
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
@@ -255,3 +258,33 @@ async def test_two_apps_in_one_process_keep_their_own_metrics(
         second = await scrape(http, two.url)
     assert value(first, "restloom_graphql_requests_total", operation="Few", outcome="ok") == 1
     assert total(second, "restloom_graphql_requests_total") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/api/v1/contacts", "/contacts"),
+        ("/api/v1/contacts/cnt_0a1b2c3d4e", "/contacts/{id}"),
+        ("/api/v1/organizations/org_1/members", "/organizations/{id}/members"),
+        ("/api/v1/organizations/org_1/members/usr_2", "/organizations/{id}/members/{member_id}"),
+        ("/api/v1/users/me", "/users/me"),
+        ("/api/v1/webhooks/wh_1/test", "/webhooks/{id}/test"),
+        ("/api/v1/auth/login", "/auth/login"),
+        ("/api/v1/webhooks/wh_1/Weird%20Action", "/webhooks/{id}/{action}"),
+        ("/elsewhere/cnt_1", "(other)"),
+        ("/api/v1/contacts/a/b/c", "(other)"),
+    ],
+)
+def test_routes_are_the_profiles_templates(path: str, route: str) -> None:
+    assert route_of(BUILTIN_PROFILES["mossdesk"], path) == route
+
+
+def test_operation_names_keep_the_first_valid_ones() -> None:
+    names = OperationNames(limit=2)
+    assert names.label(None) == "(anonymous)"
+    assert names.label("A") == "A"
+    assert names.label("bad name") == "(other)"
+    assert names.label("x" * 65) == "(other)"
+    assert names.label("B") == "B"
+    assert names.label("C") == "(other)"
+    assert names.label("A") == "A"  # still its own series

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from restloom.upstream.profile import Profile
-from restloom.upstream.targets import locate
+from restloom.upstream.targets import Target, locate
 
 UNMATCHED = "(other)"
 
@@ -23,7 +23,11 @@ _WORDS = frozenset({"auth"})
 
 def route_of(profile: Profile, path: str) -> str:
     """The route template below the profile's prefix, e.g. `/organizations/{id}/members`."""
-    target = locate(profile, path)
+    return route_for(profile, locate(profile, path))
+
+
+def route_for(profile: Profile, target: Target | None) -> str:
+    """`route_of` for a path already located."""
     if target is None:
         return UNMATCHED
     route = profile.template(target.collection).path.rstrip("/") or "/"
