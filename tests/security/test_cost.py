@@ -22,6 +22,7 @@ from graphql import GraphQLObjectType, parse
 from restloom.config import Settings
 from restloom.graphql.cost import predict
 from restloom.graphql.cost_rules import RULES
+from restloom.graphql.cost_walk import MAX_VISITS, TooComplex
 from restloom.graphql.schema import build_schema
 from restloom.sim.server import SimServer
 from restloom.upstream.profile import BUILTIN_PROFILES
@@ -88,6 +89,16 @@ def test_nested_lists_multiply_and_lookups_batch_per_field():
     )
     assert predicted_for(update, "moco") == 2
     assert predicted_for(update, "mossdesk") == 1
+
+
+def test_a_document_too_large_to_walk_is_refused_not_walked():
+    # The front door's limits stop such documents long before; the walk has its own bound.
+    def wide(count: int) -> str:  # two fields to visit per alias
+        return "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(count)) + " }"
+
+    assert predicted_for(wide(MAX_VISITS // 2), "mossdesk") == MAX_VISITS // 2
+    with pytest.raises(TooComplex):
+        predicted_for(wide(MAX_VISITS // 2 + 1), "mossdesk")
 
 
 def test_every_resolver_has_a_rule():
