@@ -19,10 +19,10 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 
 from restloom.config import ConfigError, Settings
+from restloom.disconnect import StopOnDisconnect
 from restloom.frontdoor import front_door_middleware
 from restloom.frontdoor.route import FrontDoorView
 from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
-from restloom.disconnect import StopOnDisconnect
 from restloom.graphql.context import Context
 from restloom.graphql.limits import DocumentLimits
 from restloom.graphql.relay import CursorCodec
