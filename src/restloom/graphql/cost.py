@@ -78,6 +78,8 @@ def predict(
 
 # --- the extension ---------------------------------------------------------------------
 
+# Kept on the execution context, which `CostLimit` and `UpstreamStats` of one operation
+# share: strawberry has no slot for it, and `extensions_results` would go out as is.
 _PREDICTION = "_restloom_cost"
 
 
