@@ -23,9 +23,11 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+import orjson
 
 from processes import free_port, process, wait_for
 
@@ -66,13 +68,15 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[i
 
 
 def body_of(query: str) -> bytes:
-    import orjson
-
     return orjson.dumps({"query": query})
 
 
 async def timed(
-    session: aiohttp.ClientSession, url: str, name: str, make: callable, runs: int
+    session: aiohttp.ClientSession,
+    url: str,
+    name: str,
+    make: Callable[[int], bytes],
+    runs: int,
 ) -> None:
     times = []
     outcome = ""
