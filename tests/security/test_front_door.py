@@ -63,8 +63,10 @@ async def test_several_operations_without_a_name_is_a_request_error(
     client: GraphQLClient, http: aiohttp.ClientSession, gateway: GatewayServer, stats: SimStats
 ) -> None:
     await stats.reset()
-    reply = await client.send(TWO_OPERATIONS)
+    reply = await client.send(TWO_OPERATIONS, headers={"X-Request-Id": "two-ops-1"})
     assert reply.status == 400
+    assert reply.headers["X-Request-Id"] == "two-ops-1"
+    assert reply.body["errors"][0]["extensions"]["requestId"] == "two-ops-1"
     assert_request_error(reply.body, "BAD_REQUEST")
     assert "operationName" in reply.body["errors"][0]["message"]
     assert await stats.requests() == 0  # the mutation, first in the document, never ran

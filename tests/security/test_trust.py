@@ -146,6 +146,11 @@ async def test_anonymous_queries_and_public_auth_mutations_still_work(
         headers=bearer,
     )
     assert changed["updateViewer"]["user"]["username"] == "own_token_user"
+    registered = await anonymous.data(
+        'mutation { register(input: {email: "newcomer@example.com", username: "newcomer", '
+        'password: "a-long-password"}) { user { email } } }'
+    )
+    assert registered["register"]["user"]["email"] == "newcomer@example.com"
 
 
 async def test_impersonation_with_the_callers_own_credential_is_forwarded(

@@ -28,7 +28,9 @@ class FrontDoorView(GraphQL):
         try:
             return await super().run(request, context, root_value)
         except RequestRejected as exc:
-            return error_response(exc.status, exc.message, **exc.extensions)
+            request_id = exc.extensions.get("requestId")
+            headers = {"X-Request-Id": str(request_id)} if request_id else None
+            return error_response(exc.status, exc.message, headers, **exc.extensions)
         except HTTPException as exc:
             # strawberry's own refusals (bad JSON, no query, GET mutation...) in plain
             # text; clients read every error the same way.
