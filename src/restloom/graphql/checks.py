@@ -1,7 +1,8 @@
 """The schema extension that parses and validates: limits first, then the cached document.
 
 It replaces strawberry's ParserCache, ValidationCache and depth/alias limiters:
-- a document over a limit is refused before it is parsed in full, and never cached;
+- a document over a limit is refused before validation and never cached (over the
+  character or token limit: before the parser builds anything);
 - a syntax error or a refusal leaves here with its code and the request id (raised
   from the parse step, it would otherwise bypass the error formatter);
 - several operations without `operationName` is a request error, never the first one;
