@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from restloom.upstream.templates import TEMPLATE_PATH, Template, cached_template, parse_template
+
 
 class _Model(BaseModel):
     # Unknown keys in a TOML profile are typos; reject them so the user hears about it.
@@ -140,39 +142,10 @@ INTEGER_ID_PATTERN = r"[0-9]{1,18}"
 # Ids that must never be a path segment, whatever a profile's pattern says.
 _FORBIDDEN_IDS = ("", ".", "..")
 
-# Path templates: literal segments of URL-safe characters and `{id}` / `{member_id}`.
-_TEMPLATE_PATH = re.compile(r"^(/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\{id\}|\{member_id\}))+/?$")
-_QUERY_PART = re.compile(r"^([A-Za-z0-9_.\[\]-]+)=\{id\}$")
-
 
 @functools.lru_cache(maxsize=64)
 def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-class Template(_Model):
-    """A path template split into its path and (for a filtered child list) its parent param."""
-
-    path: str  # e.g. "/organizations/{id}/members" or "/memberships"
-    parent_param: str | None = None  # e.g. "organization" in "/memberships?organization={id}"
-
-    @classmethod
-    def parse(cls, name: str, text: str) -> Template:
-        path, sep, query = text.partition("?")
-        if not _TEMPLATE_PATH.match(path):
-            raise ValueError(
-                f"paths.{name} = {text!r}: a path is /-separated segments of letters, digits, "
-                "'-', '_', '.', '~' (not starting with '.'), and {id}"
-            )
-        if not sep:
-            return cls(path=path.rstrip("/") or "/")
-        match = _QUERY_PART.match(query)
-        if match is None or "{id}" in path:
-            raise ValueError(
-                f"paths.{name} = {text!r}: the only query a path may carry is one "
-                "`param={id}` naming the parent"
-            )
-        return cls(path=path.rstrip("/") or "/", parent_param=match.group(1))
 
 
 class Profile(_Model):
@@ -234,7 +207,7 @@ class Profile(_Model):
     @classmethod
     def _prefix_is_a_path(cls, value: str) -> str:
         value = value.rstrip("/")
-        if value and not _TEMPLATE_PATH.match(value):
+        if value and not TEMPLATE_PATH.match(value):
             raise ValueError(f"prefix {value!r} must be empty or /-separated URL-safe segments")
         return value
 
@@ -274,10 +247,9 @@ class Profile(_Model):
         unknown = sorted(set(self.paths) - set(REQUIRED_PATHS) - set(OPTIONAL_PATHS))
         if unknown:
             raise ValueError(f"paths has unknown entries {', '.join(unknown)}")
-        templates = {name: Template.parse(name, text) for name, text in self.paths.items()}
+        templates = {name: parse_template(name, text) for name, text in self.paths.items()}
         for name, template in templates.items():
-            has_parent = "{id}" in template.path or template.parent_param is not None
-            if (name == "members") != has_parent:
+            if (name == "members") != template.has_parent:
                 raise ValueError(
                     "paths.members must contain {id} (the organization id)"
                     if name == "members"
@@ -296,18 +268,13 @@ class Profile(_Model):
         return compiled(self.id_pattern)
 
     def template(self, collection: str) -> Template:
-        return _template(self.paths[collection])
+        return cached_template(self.paths[collection])
 
     def path(self, collection: str) -> str:
         """The full path of a collection without a parent (e.g. "me", for readiness probes)."""
         from restloom.upstream.urls import collection_path  # urls builds every path
 
         return collection_path(self, collection).path
-
-
-@functools.lru_cache(maxsize=256)
-def _template(text: str) -> Template:
-    return Template.parse("", text)
 
 
 REQUIRED_PATHS = (

@@ -64,7 +64,7 @@ def _finish(profile: Profile, path: str, params: Params = ()) -> UpstreamPath:
 
 def _top_level(profile: Profile, collection: str) -> str:
     template = profile.template(collection)
-    if "{id}" in template.path or template.parent_param is not None:
+    if template.has_parent:
         raise ValueError(f"{collection} needs a parent id")
     return template.path.rstrip("/")
 
