@@ -24,15 +24,17 @@ class GatewayServer:
         self.url = ""
 
     async def __aenter__(self) -> GatewayServer:
-        config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=0, log_level="warning"
-        )
+        app = create_app(self.settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():
                 self._task.result()
             await asyncio.sleep(0.01)
+        # The start-up check calls the upstream once: let it finish, so that tests
+        # counting upstream requests count only their own.
+        await asyncio.wait_for(app.state.upstream_check.checked.wait(), 15)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self

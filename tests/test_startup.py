@@ -65,3 +65,44 @@ def test_passwords_in_the_url_are_not_shown():
     assert shown_url("https://user:secret@api.example.com:8443/v1") == (
         "https://api.example.com:8443/v1"
     )
+
+
+async def test_serve_logs_the_hint_and_readyz_reports_it(sim, http, caplog):
+    import asyncio
+    import logging
+
+    from restloom.config import Settings
+    from tests.support import GatewayServer
+
+    settings = Settings(upstream_url=sim.url + "/wrong", api_key=FULL_KEY)
+    with caplog.at_level(logging.INFO, logger="restloom.startup"):
+        async with GatewayServer(settings) as gateway:
+            for _ in range(100):
+                if any("is the base URL right?" in r.message for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+            async with http.get(gateway.url + "/readyz") as resp:
+                body = await resp.json()
+                assert resp.status == 503
+    assert [r for r in caplog.records if "is the base URL right?" in r.getMessage()]
+    startup = body["checks"]["startup"]
+    assert startup["status"] == "failing"
+    assert "is the base URL right?" in startup["findings"][0]["message"]
+
+
+async def test_serve_names_an_upstream_that_is_down(http, caplog):
+    import asyncio
+    import logging
+
+    from restloom.config import Settings
+    from tests.support import GatewayServer
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with caplog.at_level(logging.INFO, logger="restloom.startup"):
+        async with GatewayServer(Settings(upstream_url=url)):
+            for _ in range(100):
+                if any("unreachable" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+    lines = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
+    assert lines and url in lines[0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -31,6 +32,7 @@ from restloom.graphql.trust import Access, TrustPolicy
 from restloom.observability.setup import build_observer, observability_routes
 from restloom.readiness import check as check_readiness
 from restloom.services import open_services
+from restloom.startup import UpstreamCheck
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 
@@ -53,6 +55,7 @@ class Gateway:
 
     settings: Settings
     client: UpstreamClient | None = None
+    upstream_check: UpstreamCheck = field(default_factory=UpstreamCheck)
 
 
 class GraphQLRoute(FrontDoorView):
@@ -178,9 +181,12 @@ def create_app(settings: Settings) -> Starlette:
         )
         app.state.redis = services.redis
         observer.attach(gateway.client)
+        # In the background: an upstream that is down must not stop the gateway starting.
+        check = asyncio.create_task(gateway.upstream_check.run(gateway.client))
         try:
             yield
         finally:
+            check.cancel()
             await session.close()
             await services.close()
 
@@ -189,7 +195,10 @@ def create_app(settings: Settings) -> Starlette:
 
     async def readyz(request: Request) -> Response:
         assert gateway.client is not None, "the lifespan opens the upstream client before serving"
-        readiness = await check_readiness(gateway.client, request.app.state.redis)
+        await gateway.upstream_check.refresh(gateway.client)
+        readiness = await check_readiness(
+            gateway.client, request.app.state.redis, gateway.upstream_check
+        )
         return JSONResponse(readiness.body, status_code=200 if readiness.ready else 503)
 
     graphql = GraphQLRoute(gateway)
@@ -200,4 +209,6 @@ def create_app(settings: Settings) -> Starlette:
         static_mount(),
         *observability_routes(observer, settings),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=front_door_middleware(settings))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=front_door_middleware(settings))
+    app.state.upstream_check = gateway.upstream_check  # for tests that count upstream calls
+    return app

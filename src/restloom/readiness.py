@@ -15,6 +15,7 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from restloom.startup import UpstreamCheck
 from restloom.upstream.breaker import BreakerState
 from restloom.upstream.client import Caller, UpstreamClient
 from restloom.upstream.errors import UpstreamError
@@ -31,7 +32,9 @@ class Readiness:
     body: dict[str, Any]
 
 
-async def check(client: UpstreamClient, redis_client: redis.Redis | None) -> Readiness:
+async def check(
+    client: UpstreamClient, redis_client: redis.Redis | None, startup: UpstreamCheck | None = None
+) -> Readiness:
     breaker = client.breaker
     if breaker.probe_due():
         await probe(client)
@@ -53,12 +56,21 @@ async def check(client: UpstreamClient, redis_client: redis.Redis | None) -> Rea
         except (RedisError, OSError) as exc:
             redis_ok = False
             checks["redis"] = {"status": "unreachable", "error": type(exc).__name__}
-    ready = upstream_ok and redis_ok
+    findings_ok = True
+    if startup is not None and startup.checked_at is not None:
+        # A wrong base URL or a refused service key fails every query: not ready.
+        findings_ok = not startup.failing
+        checks["startup"] = {
+            "status": "ok" if findings_ok else "failing",
+            "findings": startup.report(),
+        }
+    ready = upstream_ok and redis_ok and findings_ok
     return Readiness(ready, {"status": "ready" if ready else "unready", "checks": checks})
 
 
 async def probe(client: UpstreamClient) -> None:
-    """One cheap GET as the breaker's half-open probe; any answer below 500 closes it."""
+    """One cheap GET as the breaker's half-open probe; an answer that is not a failure
+    (a timeout, a broken connection, 502-504) closes it."""
     ticket = client.breaker.admit()
     if ticket is None:
         return  # another call is already probing

@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,7 +47,8 @@ async def check_upstream(client: UpstreamClient) -> list[Finding]:
     base = shown_url(client.base_url)
     path = client.profile.path("contacts")
     caller = Caller(credential=None, request_id="startup-probe")
-    has_key = client.service_credential is not None
+    # An upstream without auth (`auth.scheme = "none"`) needs no key from anyone.
+    has_key = client.service_credential is not None or client.profile.auth.scheme == "none"
     params = ((client.profile.pagination.size_param, "1"),)
     try:
         await client.send(caller, "GET", path, params, public=True, time_limit=PROBE_TIMEOUT)
@@ -103,3 +106,43 @@ def log_findings(findings: list[Finding]) -> None:
             Level.ERROR: logging.ERROR,
         }[finding.level]
         log.log(level, "%s", finding.message)
+
+
+# While the last check found a problem, /readyz checks again at most this often.
+RECHECK_INTERVAL = 5.0
+
+
+@dataclass
+class UpstreamCheck:
+    """The latest findings, re-checked (throttled) while they say something is wrong."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked_at: float | None = None
+    checked: asyncio.Event = field(default_factory=asyncio.Event)  # set after the first run
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def failing(self) -> bool:
+        return any(f.level is Level.ERROR for f in self.findings)
+
+    async def run(self, client: UpstreamClient) -> None:
+        async with self._lock:
+            try:
+                self.findings = await check_upstream(client)
+            except Exception as exc:  # a bug here must not hide the gateway's own state
+                log.exception("the start-up check of the upstream failed")
+                self.findings = [Finding(Level.WARNING, f"start-up check failed: {exc!r}")]
+            finally:
+                self.checked_at = time.monotonic()
+                self.checked.set()
+        log_findings(self.findings)
+
+    async def refresh(self, client: UpstreamClient) -> None:
+        """Check again when the last check failed and is old enough: the upstream may be up."""
+        if self.checked_at is None or not self.failing or self._lock.locked():
+            return
+        if time.monotonic() - self.checked_at >= RECHECK_INTERVAL:
+            await self.run(client)
+
+    def report(self) -> list[dict[str, str]]:
+        return [{"level": f.level.value, "message": f.message} for f in self.findings]
