@@ -42,6 +42,21 @@ async def scrape(http: aiohttp.ClientSession, url: str, token: str | None = None
     return samples
 
 
+async def scrape_since(
+    http: aiohttp.ClientSession, url: str, before: Samples, token: str | None = None
+) -> Samples:
+    """What moved since `before` (counters; the gauges as they are now).
+
+    The gateway's start-up check of the upstream is an upstream call too: tests
+    compare against a scrape taken after start-up instead of against zero.
+    """
+    after = await scrape(http, url, token)
+    return {
+        key: v - before.get(key, 0.0) if not key[0].startswith("restloom_upstream_breaker") else v
+        for key, v in after.items()
+    }
+
+
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
@@ -67,6 +82,7 @@ async def test_requests_by_operation_and_outcome_and_upstream_calls_by_route(
     http: aiohttp.ClientSession, metered: GatewayServer, stats: SimStats
 ) -> None:
     client = gql(http, metered)
+    before = await scrape(http, metered.url)
     await stats.reset()
     await client.data(FEW)
     await client.data(FEW)
@@ -77,7 +93,7 @@ async def test_requests_by_operation_and_outcome_and_upstream_calls_by_route(
     assert mixed.codes() == ["NOT_FOUND"] and mixed.data["contacts"]["totalCount"] > 0
     sent = await stats.requests()
 
-    samples = await scrape(http, metered.url)
+    samples = await scrape_since(http, metered.url, before)
     requests = "restloom_graphql_requests_total"
     assert value(samples, requests, operation="Few", outcome="ok") == 2
     assert value(samples, requests, operation="(anonymous)", outcome="ok") == 1
@@ -157,18 +173,19 @@ async def test_cache_hits_and_misses(
 ) -> None:
     client = gql(http, metered)
     query = '{ contacts(first: 2) { nodes { id } } contact(id: "cnt_0a1b2c3d4e") { id } }'
+    before = await scrape(http, metered.url)
     await stats.reset()
     await client.data(query)
     first = await stats.requests()
     assert first >= 2
-    samples = await scrape(http, metered.url)
+    samples = await scrape_since(http, metered.url, before)
     # Every GET the first run sent was for a route with a TTL: a miss each.
     assert value(samples, "restloom_cache_misses_total") == first
     assert value(samples, "restloom_cache_hits_total") == 0
 
     await client.data(query)
     assert await stats.requests() == first  # all from the cache
-    samples = await scrape(http, metered.url)
+    samples = await scrape_since(http, metered.url, before)
     assert value(samples, "restloom_cache_misses_total") == first
     assert value(samples, "restloom_cache_hits_total") >= 2
 
@@ -182,11 +199,12 @@ async def test_retries_are_counted_by_route(
     http: aiohttp.ClientSession, sim: SimServer, metered: GatewayServer, stats: SimStats
 ) -> None:
     client = gql(http, metered)
+    before = await scrape(http, metered.url)
     await stats.reset()
     await arm(http, sim, mode="error503", count=1, method="GET", path_prefix="/api/v1/contacts")
     await client.data(FEW)
     assert await stats.requests() == 2  # the 503 and its retry
-    samples = await scrape(http, metered.url)
+    samples = await scrape_since(http, metered.url, before)
     calls = "restloom_upstream_calls_total"
     assert value(samples, calls, method="GET", route="/contacts", status="503") == 1
     assert value(samples, calls, method="GET", route="/contacts", status="200") == 1
@@ -200,10 +218,11 @@ async def test_breaker_state_is_read_at_scrape_time(
     http: aiohttp.ClientSession, sim: SimServer, metered: GatewayServer
 ) -> None:
     client = gql(http, metered)
+    before = await scrape(http, metered.url)
     await arm(http, sim, mode="error503", count=1, method="GET")
     reply = await client.send(FEW)
     assert reply.codes() == ["UPSTREAM_UNAVAILABLE"]
-    samples = await scrape(http, metered.url)
+    samples = await scrape_since(http, metered.url, before)
     assert value(samples, "restloom_upstream_breaker_state", state="open") == 1
     assert value(samples, "restloom_upstream_breaker_state", state="closed") == 0
     assert value(samples, "restloom_upstream_breaker_consecutive_failures") == 1
