@@ -237,6 +237,7 @@ class OperationWatch:
             ms=round(seconds * 1000, 1),
             upstream_calls=result.upstream_calls,
             cache_hits=result.cache_hits,
+            coalesced=result.coalesced,
             retries=result.retries,
             codes=error_codes(result.errors),
             request_id=self.request_id,
