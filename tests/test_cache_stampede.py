@@ -12,6 +12,8 @@ import pytest
 
 from restloom.config import Settings
 from restloom.sim.server import SimServer
+from restloom.upstream.cachedread import says_the_upstream
+from restloom.upstream.errors import FailureKind, UpstreamError
 from restloom.upstream.singleflight import SingleFlight
 from tests.conftest import FULL_KEY, TEST_DATASET
 from tests.support import GatewayServer, GraphQLClient
@@ -134,3 +136,44 @@ async def test_followers_get_the_leaders_error_without_another_call():
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     assert calls == 1
     assert all(isinstance(o, LookupError) for o in outcomes)
+
+
+async def test_a_failure_of_the_leaders_own_request_is_not_passed_on():
+    flights: SingleFlight[str] = SingleFlight()
+    calls = 0
+    release = asyncio.Event()
+
+    async def fetch() -> str:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        await asyncio.sleep(0)  # as a real call would: the others queue up meanwhile
+        if calls == 1:  # the leader's deadline ran out, not the upstream's fault
+            raise UpstreamError(FailureKind.TIMEOUT, "deadline passed", "leader")
+        return "answer"
+
+    tasks = [
+        asyncio.create_task(flights.run("k", fetch, shareable=says_the_upstream)) for _ in range(4)
+    ]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(outcomes[0], UpstreamError)
+    assert [o.value for o in outcomes[1:]] == ["answer"] * 3
+    assert calls == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "shared"),
+    [
+        (FailureKind.HTTP, 404, True),
+        (FailureKind.HTTP, 429, True),
+        (FailureKind.INVALID_RESPONSE, 200, True),
+        (FailureKind.UNAVAILABLE, None, True),
+        (FailureKind.TIMEOUT, None, False),
+        (FailureKind.RATE_LIMITED, None, False),
+        (FailureKind.TOO_MANY_REQUESTS, None, False),
+    ],
+)
+def test_which_failures_followers_share(kind, status, shared):
+    assert says_the_upstream(UpstreamError(kind, "m", "r", status=status)) is shared

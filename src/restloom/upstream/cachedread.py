@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+
+from restloom.upstream.errors import FailureKind, UpstreamError
 
 Params = tuple[tuple[str, str], ...]
 
@@ -93,3 +96,32 @@ def normalised_query(params: Params) -> str:
 def replayable_headers(headers: Mapping[str, str]) -> dict[str, str]:
     # str(): aiohttp's header names are `istr`, which orjson refuses as keys.
     return {str(k): v for k, v in headers.items() if k.lower() not in _NOT_STORED}
+
+
+class Source(StrEnum):
+    CACHE = "cache"  # a stored entry
+    SHARED = "shared"  # another request's upstream call, in flight at the same time
+    UPSTREAM = "upstream"  # this request's own upstream call
+
+
+@dataclass(frozen=True)
+class Read:
+    response: StoredResponse
+    source: Source
+
+
+# Failures of the leading request itself, not of the upstream: its deadline ran out or
+# its request cap was reached. Another request waiting for the same answer fetches it.
+_OWN_FAILURES = frozenset(
+    {
+        FailureKind.TIMEOUT,  # may be the leader's deadline cutting its call short
+        FailureKind.RATE_LIMITED,  # no budget slot before the leader's deadline
+        FailureKind.TOO_MANY_REQUESTS,
+        FailureKind.NO_CREDENTIAL,
+    }
+)
+
+
+def says_the_upstream(error: Exception) -> bool:
+    """Whether every request asking the same thing would have got `error` as well."""
+    return not (isinstance(error, UpstreamError) and error.kind in _OWN_FAILURES)

@@ -41,16 +41,18 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from restloom.upstream.cache import CacheStore, CacheUnavailable
 from restloom.upstream.cachedread import (
     CachePolicy,
     Params,
+    Read,
+    Source,
     StoredResponse,
     normalised_query,
     replayable_headers,
+    says_the_upstream,
     ttl_for_response,
 )
 from restloom.upstream.pages import Record
@@ -72,18 +74,6 @@ MISSING = ""
 # What an auth action makes stale: registering adds a user; logging out also drops the
 # caller's own entries (see `invalidate`); logging in or refreshing changes no data.
 _AUTH_EFFECTS: dict[str, tuple[str, ...]] = {"register": ("users",), "logout": ()}
-
-
-class Source(StrEnum):
-    CACHE = "cache"  # a stored entry
-    SHARED = "shared"  # another request's upstream call, in flight at the same time
-    UPSTREAM = "upstream"  # this request's own upstream call
-
-
-@dataclass(frozen=True)
-class Read:
-    response: StoredResponse
-    source: Source
 
 
 @dataclass(frozen=True)
@@ -217,7 +207,9 @@ class CacheView:
             await self._keep(collection, tokens, what, response)
             return response
 
-        flown = await self._cache.flights.run(self._flight_key(tokens, what), fetch_and_keep)
+        flown = await self._cache.flights.run(
+            self._flight_key(tokens, what), fetch_and_keep, shareable=says_the_upstream
+        )
         if flown.shared:
             return Read(flown.value.copy(), Source.SHARED)
         return Read(flown.value, Source.UPSTREAM)

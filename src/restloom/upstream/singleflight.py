@@ -4,7 +4,8 @@ The leader runs the fetch in its own task, with its own deadline and credential;
 followers (other GraphQL requests asking for the same cache key meanwhile) take
 its result, or its exception. A leader that is cancelled (its client went away)
 does not fail its followers: they wake, one of them becomes the new leader and
-fetches, and the others follow that one.
+fetches, and the others follow that one. So do they when the leader fails for a
+reason of its own request rather than of the upstream (see `run`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ class SingleFlight(Generic[T]):
     def __len__(self) -> int:
         return len(self._flights)
 
-    async def run(self, key: str, fetch: Callable[[], Awaitable[T]]) -> Flown[T]:
+    async def run(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        shareable: Callable[[Exception], bool] = lambda error: True,
+    ) -> Flown[T]:
+        """`fetch()`'s value, or that of the call in flight for `key`.
+
+        An error for which `shareable` is False belongs to the leader's own request (its
+        deadline, its request cap): followers are not failed with it, one takes over.
+        """
         while (pending := self._flights.get(key)) is not None:
             try:
                 # shield: a follower that is cancelled must not cancel the leader's future.
@@ -48,7 +59,7 @@ class SingleFlight(Generic[T]):
         except BaseException as exc:
             # Cancellation (or KeyboardInterrupt) is the leader's own business: the
             # followers are told to take over instead of being cancelled with it.
-            shared = exc if isinstance(exc, Exception) else _LeaderGone()
+            shared = exc if isinstance(exc, Exception) and shareable(exc) else _LeaderGone()
             future.set_exception(shared)
             future.exception()  # retrieved, even when nobody followed
             raise
