@@ -17,8 +17,10 @@ from restloom.config import Settings
 class GatewayServer:
     """The gateway app under a real uvicorn server on a free port, on the test's loop."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, *, startup_check: bool = False) -> None:
+        # The start-up check is one more upstream call; tests that count calls count only
+        # their own unless they ask for it (tests/test_startup.py does).
+        self.settings = settings.model_copy(update={"startup_check": startup_check})
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.url = ""

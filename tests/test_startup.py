@@ -76,7 +76,7 @@ async def test_serve_logs_the_hint_and_readyz_reports_it(sim, http, caplog):
 
     settings = Settings(upstream_url=sim.url + "/wrong", api_key=FULL_KEY)
     with caplog.at_level(logging.INFO, logger="restloom.startup"):
-        async with GatewayServer(settings) as gateway:
+        async with GatewayServer(settings, startup_check=True) as gateway:
             for _ in range(100):
                 if any("is the base URL right?" in r.message for r in caplog.records):
                     break
@@ -99,7 +99,7 @@ async def test_serve_names_an_upstream_that_is_down(http, caplog):
 
     url = f"http://127.0.0.1:{free_port()}"
     with caplog.at_level(logging.INFO, logger="restloom.startup"):
-        async with GatewayServer(Settings(upstream_url=url)):
+        async with GatewayServer(Settings(upstream_url=url), startup_check=True):
             for _ in range(100):
                 if any("unreachable" in r.getMessage() for r in caplog.records):
                     break

@@ -33,6 +33,8 @@ from restloom.observability.setup import build_observer, observability_routes
 from restloom.readiness import check as check_readiness
 from restloom.services import open_services
 from restloom.startup import UpstreamCheck
+from restloom.upstream.base_url import BadBaseUrl
+from restloom.upstream.base_url import resolve as resolve_base_url
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 
@@ -151,9 +153,13 @@ def cursor_secret(settings: Settings) -> bytes:
 
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
-    profile = settings.upstream_profile()
     if settings.upstream_url is None:
         raise ConfigError("setting `upstream_url` is required")
+    try:
+        upstream = resolve_base_url(str(settings.upstream_url), settings.upstream_profile())
+    except BadBaseUrl as exc:
+        raise ConfigError(f"setting `upstream_url`: {exc}") from None
+    profile = upstream.profile
     observer = build_observer(settings, profile)
 
     @asynccontextmanager
@@ -165,9 +171,11 @@ def create_app(settings: Settings) -> Starlette:
             else None
         )
         services = open_services(settings, profile)
+        if upstream.note:
+            log.info("%s", upstream.note)
         gateway.client = UpstreamClient(
             session,
-            str(settings.upstream_url),
+            upstream.base_url,
             profile,
             service_credential=service,
             call_timeout=settings.upstream_timeout,
@@ -182,7 +190,11 @@ def create_app(settings: Settings) -> Starlette:
         app.state.redis = services.redis
         observer.attach(gateway.client)
         # In the background: an upstream that is down must not stop the gateway starting.
-        check = asyncio.create_task(gateway.upstream_check.run(gateway.client))
+        check = asyncio.create_task(
+            gateway.upstream_check.run(gateway.client)
+            if settings.startup_check
+            else gateway.upstream_check.skip()
+        )
         try:
             yield
         finally:

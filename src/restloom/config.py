@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     read_retries: int = Field(2, ge=0, le=10, description="Repeats of a failed upstream GET.")
     breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open it.")
     breaker_cooldown: float = Field(10.0, gt=0, description="Seconds open before a probe.")
+    startup_check: bool = Field(
+        True, description="Probe the upstream once at start-up and log what is wrong."
+    )
     response_extensions: bool = Field(
         True, description="Upstream request and cache-hit counts in each response's extensions."
     )

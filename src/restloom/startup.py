@@ -137,6 +137,10 @@ class UpstreamCheck:
                 self.checked.set()
         log_findings(self.findings)
 
+    async def skip(self) -> None:
+        """`startup_check = false`: no findings, and /readyz does not look for any."""
+        self.checked.set()
+
     async def refresh(self, client: UpstreamClient) -> None:
         """Check again when the last check failed and is old enough: the upstream may be up."""
         if self.checked_at is None or not self.failing or self._lock.locked():
