@@ -191,7 +191,9 @@ async def _demo(args: argparse.Namespace) -> None:
 
     sim_config = SimConfig()
     async with SimServer(sim_config) as sim:
-        settings = demo_defaults(_settings(args, upstream_url=sim.url, api_key=sim_config.full_key))
+        settings = demo_defaults(
+            _settings(args, upstream_url=sim.api_url, api_key=sim_config.full_key)
+        )
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"restloom demo\n"
