@@ -9,8 +9,11 @@ browser sends a preflight first; reading X-Request-Id needs it to be exposed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -55,12 +58,27 @@ fetch(%(gateway)s + "/graphql", {
 
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and _install_chromium():
+        found = shutil.which("chromium")
     if found:
         return found
     reason = "Debian chromium is not installed (apt-get install -y chromium)"
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def _install_chromium() -> bool:
+    """On a fresh Debian machine (as root, as CI runs), the test set-up installs chromium."""
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-q"], [apt, "install", "-y", "-q", "chromium"]):
+        done = subprocess.run(command, env=env, capture_output=True, timeout=600, check=False)
+        if done.returncode != 0:
+            return False
+    return True
 
 
 @dataclass
@@ -101,7 +119,9 @@ class PageServer:
 
 
 async def open_in_chromium(binary: str, url: str, results: asyncio.Queue[Any]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as they die: clean up
+    # the whole process group, and do not fail the test on a leftover file.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             binary,
             *CHROMIUM_FLAGS,
@@ -109,11 +129,13 @@ async def open_in_chromium(binary: str, url: str, results: asyncio.Queue[Any]) -
             url,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             return dict(await asyncio.wait_for(results.get(), timeout=60))
         finally:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
 
 
