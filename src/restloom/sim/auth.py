@@ -99,6 +99,10 @@ class Authenticator:
         }
         self.tokens = tokens
 
+    def add_key(self, key: str, scope: Literal["full", "read"], user_id: str) -> None:
+        """Another user's own API key (MOCO's ``POST /session`` hands them out)."""
+        self._keys.setdefault(key, (scope, user_id))
+
     def authenticate(self, credential: str | None) -> Principal:
         if not credential:
             raise errors.unauthorized("Missing credentials")

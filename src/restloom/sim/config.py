@@ -102,6 +102,11 @@ class SimConfig:
     idempotency_ttl: float = 86400.0
     # How long a ``timeout`` fault (armed or from ``fail_rate``) holds the answer back.
     fault_timeout: float = 30.0
+    # Organizational units (template style only): how many; 0 = the API has none and
+    # nothing is OU-scoped (see restloom.sim.orgunits).
+    org_units: int = 0
+    # Seconds an asynchronous job (POST /contacts/imports, template style) stays pending.
+    job_delay: float = 0.5
     prefix: str | None = None
     paths: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
@@ -160,6 +165,11 @@ def _validate(c: SimConfig) -> None:
     _check_number("token_ttl", c.token_ttl, minimum=0.0, exclusive=True)
     _check_number("idempotency_ttl", c.idempotency_ttl, minimum=0.0, exclusive=True)
     _check_number("fault_timeout", c.fault_timeout, minimum=0.0)
+    _check_number("--job-delay", c.job_delay, minimum=0.0)
+    if not isinstance(c.org_units, int) or not 0 <= c.org_units <= 100:
+        raise ValueError("--org-units must be an integer between 0 and 100")
+    if c.org_units and c.style != "template":
+        raise ValueError("--org-units needs --style template (seed 003 describes OUs)")
     if c.past_end not in PAST_END_MODES:
         raise ValueError(
             f"--past-end must be one of {', '.join(PAST_END_MODES)} (got {c.past_end!r})"
@@ -284,6 +294,19 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         help="a list page past the end: an empty page (default), a 404 (like Django REST "
         "Framework) or the last page again (like json-server 1.0)",
     )
+    parser.add_argument(
+        "--org-units",
+        type=_non_negative_int,
+        default=d.org_units,
+        help="organizational units (template style): contacts and resources become "
+        "OU-scoped (default 0: none)",
+    )
+    parser.add_argument(
+        "--job-delay",
+        type=_finite_float,
+        default=d.job_delay,
+        help="seconds an asynchronous job stays pending (template style)",
+    )
     parser.add_argument("--prefix", default=None, help="API path prefix (default: the style's)")
     parser.add_argument(
         "--path",
@@ -323,4 +346,6 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         paths=dict(ns.path),
         params=dict(ns.param),
         past_end=ns.past_end,
+        org_units=ns.org_units,
+        job_delay=ns.job_delay,
     )

@@ -14,7 +14,7 @@ import string
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restloom.sim import words
 from restloom.sim.config import SimConfig
@@ -27,6 +27,10 @@ from restloom.sim.kinds import (
     WEBHOOK_EVENTS,
 )
 from restloom.sim.records import Membership, Record
+
+if TYPE_CHECKING:
+    from restloom.sim.jobs import JobStore
+    from restloom.sim.orgunits import OrgUnits
 
 # Seeded timestamps lie in the two years before this instant.
 EPOCH_END = datetime(2025, 6, 30, 12, 0, 0, tzinfo=UTC)
@@ -54,6 +58,10 @@ class Dataset:
     taken_ids: set[str] = field(default_factory=set)
     # Ids of records created through the API: deterministic too, for reproducible tests.
     id_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    # Organizational units (template style with ``org_units``); None: the API has none.
+    org_units: OrgUnits | None = None
+    # Asynchronous jobs (``POST /contacts/imports``, template style).
+    jobs: JobStore = field(default_factory=lambda: _job_store())
 
     # ------------------------------------------------------------------ lookups
     def get(self, kind: str, record_id: str) -> Record | None:
@@ -136,6 +144,12 @@ class Dataset:
             self.members.pop(record_id, None)
 
 
+def _job_store() -> JobStore:
+    from restloom.sim.jobs import JobStore  # jobs imports the pipeline
+
+    return JobStore()
+
+
 # ---------------------------------------------------------------------- generation
 
 
@@ -191,6 +205,10 @@ def generate(config: SimConfig) -> Dataset:
     _gen_webhooks(data, random.Random(f"{config.seed}:webhooks"), config.webhooks)
     for kind, documented in DOCUMENTED_IDS.items():
         data.pin_id(kind, documented)
+    if config.org_units:
+        from restloom.sim.orgunits import build  # orgunits imports the handlers
+
+        data.org_units = build(data, config.org_units, data.first_users(1)[0].id)
     return data
 
 

@@ -25,7 +25,7 @@ from restloom.sim.query import (
     search_param,
     updated_after_param,
 )
-from restloom.sim.results import Many
+from restloom.sim.results import Many, Payload
 from restloom.sim.styles.base import Style, json_response
 from restloom.sim.styles.mossdesk import bearer, filter_param_name, parse_sort
 
@@ -84,6 +84,14 @@ class TemplateStyle(Style):
         q = result.query
         body = {"data": items, "total": result.total, "page": q.page, "limit": q.per_page}
         return json_response(body)
+
+    def render_payload(self, result: Payload) -> web.Response:
+        response = super().render_payload(result)
+        location = getattr(result, "location", "")
+        if location:
+            # 202 Accepted for async work: where the job's status is (restloom.sim.jobs).
+            response.headers["Location"] = location
+        return response
 
     def error(self, err: ApiError) -> web.Response:
         status = 422 if err.code == errors.VALIDATION_ERROR else err.status
