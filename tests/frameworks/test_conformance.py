@@ -336,18 +336,28 @@ async def test_drf_validation_error_is_validation_error(http, drf_server):
         assert [s.method for s in stack.proxy.seen] == ["POST"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="profile gap: errors.field_path is a dotted path, but DRF's default 400 body "
-    "names the field as its key ({'email': [...]}); no profile setting reads a field from "
-    "a key, so extensions.field cannot be filled for stock DRF",
-)
 async def test_drf_validation_error_names_the_field(http, drf_server):
+    """errors.style = "field_keys": the field and message come from DRF's own 400 body."""
     async with _drf_stack(http, drf_server) as stack:
         reply = await stack.client.send(
             CREATE, {"input": {"firstName": "Bad", "email": "not-an-email"}}
         )
-        assert reply.errors[0]["extensions"].get("field") == "email"
+        assert reply.codes() == ["VALIDATION_ERROR"]
+        extensions = reply.errors[0]["extensions"]
+        assert extensions.get("field") == "email"
+        # The framework's own words, read from the body the test gets directly.
+        async with stack.http.post(
+            stack.server.url + DRF.path("contacts"),
+            json={"first_name": "Bad", "email": "not-an-email"},
+            headers=DRF.direct_auth,
+        ) as resp:
+            assert resp.status == 400
+            direct = await resp.json()
+        assert reply.errors[0]["message"] == direct["email"][0]
+        # A field with two words comes back camelCase: first_name -> firstName.
+        blank = await stack.client.send(CREATE, {"input": {"firstName": "", "email": "a@b.co"}})
+        assert blank.codes() == ["VALIDATION_ERROR"]
+        assert blank.errors[0]["extensions"].get("field") == "firstName"
 
 
 async def test_drf_bad_token_is_unauthenticated(http, drf_server):
@@ -395,7 +405,6 @@ async def test_unsupported_filters_and_orders_are_bad_user_input(stack: Stack):
         # OrderingFilter would silently ignore ordering=first_name (not in ordering_fields).
         unsupported = [
             "{ contacts(first: 5, orderBy: {field: FIRST_NAME, direction: ASC}) { totalCount } }",
-            "{ resources(first: 5, filter: {status: ACTIVE}) { totalCount } }",
         ]
     else:
         # json-server would treat updated_after as a field filter matching nothing.
@@ -408,6 +417,55 @@ async def test_unsupported_filters_and_orders_are_bad_user_input(stack: Stack):
         assert reply.codes() == ["BAD_USER_INPUT"], (query, reply.errors)
         assert "not supported" in reply.errors[0]["message"], reply.errors
         assert stack.proxy.seen == [], query
+
+
+# Every root field and mutation of what neither API has: resources, webhooks, auth.
+ABSENT = [
+    "{ resources(first: 5) { totalCount } }",
+    "{ resources(first: 5, filter: {status: ACTIVE}) { totalCount } }",
+    '{ resource(id: "1") { databaseId } }',
+    "{ webhooks(first: 5) { totalCount } }",
+    '{ webhook(id: "1") { databaseId } }',
+    'mutation { createResource(input: {name: "R", type: STANDARD}) { resource { id } } }',
+    'mutation { updateResource(input: {id: "1", name: "S"}) { resource { id } } }',
+    'mutation { deleteResource(input: {id: "1"}) { deletedId } }',
+    'mutation { createWebhook(input: {url: "https://example.com/h", events: ["x"]}) '
+    "{ webhook { id } } }",
+    'mutation { updateWebhook(input: {id: "1", active: false}) { webhook { id } } }',
+    'mutation { deleteWebhook(input: {id: "1"}) { deletedId } }',
+    'mutation { testWebhook(input: {id: "1"}) { __typename } }',
+    'mutation { login(input: {email: "a@example.com", password: "pw"}) { __typename } }',
+    'mutation { refreshToken(input: {refreshToken: "r"}) { __typename } }',
+    'mutation { register(input: {email: "a@example.com", password: "pw123456", '
+    'username: "a"}) { __typename } }',
+    "mutation { logout { __typename } }",
+]
+
+
+@pytest.mark.parametrize("query", ABSENT)
+async def test_absent_collections_are_bad_user_input_with_no_request(stack: Stack, query: str):
+    """`absent = ["resources", "webhooks", "auth"]` in both examples: not NOT_FOUND from a
+    404 the gateway had to ask for, but refused before any request leaves."""
+    stack.proxy.reset()
+    reply = await stack.client.send(query)
+    assert reply.codes() == ["BAD_USER_INPUT"], reply.errors
+    assert "not supported by this upstream" in reply.errors[0]["message"], reply.errors
+    assert stack.proxy.seen == []
+
+
+async def test_absent_collections_by_global_id_too(stack: Stack):
+    """node(id:) with a Resource's or a Webhook's global id is refused the same way."""
+    from restloom.graphql.relay import to_global_id
+
+    stack.proxy.reset()
+    for type_name in ("Resource", "Webhook"):
+        reply = await stack.client.send(
+            "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id(type_name, "1")}
+        )
+        assert reply.codes() == ["BAD_USER_INPUT"], reply.errors
+    assert stack.proxy.seen == []
+    # The collections that exist still answer.
+    assert (await stack.client.data("{ contacts(first: 1) { totalCount } }"))["contacts"]
 
 
 async def test_ids_and_sizes_the_framework_cannot_take_are_refused(stack: Stack):
@@ -435,27 +493,30 @@ async def test_drf_updated_after_filters(http, drf_server):
         assert {n["databaseId"] for n in reply["contacts"]["nodes"]} == {str(c.id) for c in newer}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="profile gap: filter_params is one map for every collection. DRF's memberships "
-    "filter on joined_at__gt, not updated_at__gt, and django-filter ignores a parameter a "
-    "view does not declare, so members(updatedAfter:) silently returns every member; no "
-    "profile setting maps or refuses a filter per collection",
-)
 async def test_drf_members_updated_after_is_not_silently_ignored(http, drf_server):
+    """collection_filters.members: the memberships view filters on joined_at__gt."""
     org = dataset.organizations()[-1]
     seeds = [m for m in dataset.memberships() if m.organization_id == org.id]
     cutoff = seeds[-2].joined_at
+    joined_later = [m for m in seeds if m.joined_at > cutoff]
+    assert 0 < len(joined_later) < len(seeds)
     async with _drf_stack(http, drf_server) as stack:
-        reply = await stack.client.send(
-            "query($id: ID!, $t: DateTime) { organization(id: $id) { members(first: 20, updatedAfter: $t) { totalCount } } }",
+        reply = await stack.client.data(
+            "query($id: ID!, $t: DateTime) { organization(id: $id) { members(first: 20, "
+            "updatedAfter: $t) { totalCount edges { node { databaseId } } } } }",
             {"id": str(org.id), "t": dataset.iso(cutoff)},
         )
-        if reply.errors:  # refused as unsupported is a right answer too
-            assert reply.codes() == ["BAD_USER_INPUT"]
-        else:
-            joined_later = [m for m in seeds if m.joined_at > cutoff]
-            assert reply.data["organization"]["members"]["totalCount"] == len(joined_later)
+        members = reply["organization"]["members"]
+        assert members["totalCount"] == len(joined_later)
+        assert {e["node"]["databaseId"] for e in members["edges"]} == {
+            str(m.user_id) for m in joined_later
+        }
+        member_lists = list_requests(stack, "memberships")
+        assert member_lists and all(
+            ("joined_at__gt", dataset.iso(cutoff)) in s.query
+            and not any(k == "updated_at__gt" for k, _ in s.query)
+            for s in member_lists
+        ), [s.query for s in member_lists]
 
 
 def _drf_stack(http, server):

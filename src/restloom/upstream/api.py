@@ -74,13 +74,13 @@ class ListQuery:
 def list_params(profile: Profile, query: ListQuery) -> list[tuple[str, str]]:
     """The query parameters for `query`'s filters and order.
 
-    Raises `Unsupported` (nothing sent) for a filter the profile does not map, or an
-    order the caller asked for that the upstream cannot honour.
+    Raises `Unsupported` (nothing sent) for a filter the profile does not map for this
+    collection, or an order the caller asked for that the upstream cannot honour.
     """
     params: list[tuple[str, str]] = []
     for name, value in query.filters:
-        param = profile.filter_params.get(name)
-        if not param:
+        param = profile.filter_param(query.collection, name)
+        if param is None:
             raise Unsupported(f"{name} is not supported by this upstream", name)
         params.append((param, value))
     return params + _sort_params(profile, query.sort)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from restloom.upstream.profile import ErrorSpec
+from restloom.upstream.profile import ErrorSpec, ErrorStyle
 
 
 class FailureKind(StrEnum):
@@ -60,6 +61,8 @@ def error_from_response(
     field = dig(body, spec.field_path)
     if isinstance(code, dict | list):
         code = None  # a path that names an object, e.g. "error" in {"error": {...}}
+    if spec.style is ErrorStyle.FIELD_KEYS and not message and field is None:
+        field, message = field_keyed(body)
     return UpstreamError(
         kind=FailureKind.HTTP,
         status=status,
@@ -69,6 +72,55 @@ def error_from_response(
         request_id=request_id,
         retry_after=retry_after,
     )
+
+
+# Keys of a field-keyed body that name no field (Django REST Framework's defaults).
+NON_FIELD_KEYS = frozenset({"non_field_errors", "detail"})
+# A field name restloom passes on: snake_case or camelCase words, dotted when nested.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_FIELD_DEPTH = 3
+MAX_FIELD_KEYS = 50  # keys looked at; a body is already bounded, this bounds the walk
+MAX_MESSAGE_CHARS = 500
+
+
+def field_keyed(body: Any) -> tuple[str | None, str | None]:
+    """The first field and its first message of `{"email": ["Enter a valid email address."]}`.
+
+    Django REST Framework's default validation body: field names as keys, each with a
+    list of messages (or a nested serializer's map of the same, giving "address.city").
+    `non_field_errors` and `detail` give a message without a field. Keys that are not
+    plain names and values that are not strings are skipped: the upstream's body is
+    not trusted to put anything else into `extensions.field`.
+    """
+    return _first_field(body, (), 0)
+
+
+def _first_field(body: Any, parents: tuple[str, ...], depth: int) -> tuple[str | None, str | None]:
+    if not isinstance(body, dict) or depth >= MAX_FIELD_DEPTH:
+        return None, None
+    for key, value in list(body.items())[:MAX_FIELD_KEYS]:
+        if not isinstance(key, str) or not _FIELD_NAME.fullmatch(key):
+            continue
+        if isinstance(value, dict):
+            field, message = _first_field(value, (*parents, key), depth + 1)
+            if message is not None:
+                return field, message
+            continue
+        message = _first_message(value)
+        if message is None:
+            continue
+        if key in NON_FIELD_KEYS:
+            return (".".join(parents) or None), message
+        return ".".join((*parents, key)), message
+    return None, None
+
+
+def _first_message(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value[:MAX_FIELD_KEYS] if isinstance(v, str) and v), None)
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:MAX_MESSAGE_CHARS]
 
 
 def not_found(collection: str, object_id: str, request_id: str) -> UpstreamError:

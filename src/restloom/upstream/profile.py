@@ -113,9 +113,21 @@ class BatchSpec(_Model):
     max_ids: int = Field(100, ge=1)
 
 
-class ErrorSpec(_Model):
-    """Dotted paths into an error body; a path that is missing there (or empty here) yields None."""
+class ErrorStyle(StrEnum):
+    PATHS = "paths"  # code, message and field at the dotted paths below
+    # Django REST Framework's validation errors: the field is the body's key and the
+    # message the first in its list, {"email": ["Enter a valid email address."]}.
+    FIELD_KEYS = "field_keys"
 
+
+class ErrorSpec(_Model):
+    """Dotted paths into an error body; a path that is missing there (or empty here) yields None.
+
+    With `style = "field_keys"`, a body whose paths give no message is read as a map of
+    field name -> messages instead (see `errors.field_keyed`).
+    """
+
+    style: ErrorStyle = ErrorStyle.PATHS
     code_path: str | None = "error.code"
     message_path: str | None = "error.message"
     field_path: str | None = "error.field"
@@ -178,6 +190,10 @@ class Profile(_Model):
         "webhooks": "/webhooks",
         "auth": "/auth",
     }
+    # Collections this upstream does not have, e.g. ["resources", "webhooks", "auth"]
+    # (`paths.NAME = ""` says the same). Any field or mutation on one is BAD_USER_INPUT
+    # "not supported by this upstream", and nothing is sent.
+    absent: tuple[str, ...] = ()
     # Logical filter name -> query parameter name; a filter missing here (or mapped to
     # "") is not supported by this upstream, and using it is BAD_USER_INPUT.
     filter_params: dict[str, str] = {
@@ -187,6 +203,10 @@ class Profile(_Model):
         "role": "role",
         "updated_after": "updated_after",
     }
+    # Per-collection exceptions to `filter_params`: collection -> {filter -> parameter},
+    # e.g. {"members": {"updated_after": "joined_at__gt"}}; "" there says this one
+    # collection lacks a filter the others have.
+    collection_filters: dict[str, dict[str, str]] = {}
     # Input fields (snake_case, e.g. "custom_properties") the upstream does not take.
     unsupported_fields: tuple[str, ...] = ()
     rate_limit: RateLimitSpec | None = None
@@ -219,6 +239,24 @@ class Profile(_Model):
             raise ValueError(f"unsupported_fields takes snake_case input field names, not {bad}")
         return value
 
+    @field_validator("filter_params")
+    @classmethod
+    def _filter_names(cls, value: dict[str, str]) -> dict[str, str]:
+        return _known_filters(value)
+
+    @field_validator("collection_filters")
+    @classmethod
+    def _collection_filter_names(
+        cls, value: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        collections = (*REQUIRED_PATHS, *OPTIONAL_PATHS)
+        for collection, filters in value.items():
+            if collection not in collections:
+                known = ", ".join(collections)
+                raise ValueError(f"unknown collection {collection!r} (known: {known})")
+            _known_filters(filters)
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _id_pattern_default(cls, data: Any) -> Any:
@@ -239,9 +277,37 @@ class Profile(_Model):
             raise ValueError(f"id_pattern {value!r} must not match {', '.join(bad)}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_paths(cls, data: Any) -> Any:
+        """`paths.NAME = ""` joins `absent`, and an absent collection keeps no path."""
+        if not isinstance(data, dict):
+            return data
+        paths = data.get("paths", cls.model_fields["paths"].default)
+        absent = data.get("absent", ())
+        if not isinstance(paths, dict) or not isinstance(absent, list | tuple):
+            return data  # the fields' own validation says what is wrong
+        names = [*absent, *(name for name, path in paths.items() if path == "")]
+        if "organizations" in names:
+            names += ["members", "membership"]  # no organizations, no member lists
+        gone = tuple(dict.fromkeys(names))
+        kept = {name: path for name, path in paths.items() if name not in gone}
+        return {**data, "paths": kept, "absent": gone}
+
+    @field_validator("absent")
+    @classmethod
+    def _absentable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if name in NEEDED_PATHS:
+                needed = ", ".join(NEEDED_PATHS)
+                raise ValueError(f"{name} cannot be absent: restloom needs {needed}")
+            if name not in (*REQUIRED_PATHS, *OPTIONAL_PATHS):
+                raise ValueError(f"unknown collection {name!r} in absent")
+        return value
+
     @model_validator(mode="after")
     def _paths_complete(self) -> Profile:
-        missing = sorted(set(REQUIRED_PATHS) - set(self.paths))
+        missing = sorted(set(REQUIRED_PATHS) - set(self.paths) - set(self.absent))
         if missing:
             raise ValueError(f"paths is missing {', '.join(missing)}")
         unknown = sorted(set(self.paths) - set(REQUIRED_PATHS) - set(OPTIONAL_PATHS))
@@ -270,11 +336,28 @@ class Profile(_Model):
     def template(self, collection: str) -> Template:
         return cached_template(self.paths[collection])
 
+    def filter_param(self, collection: str, name: str) -> str | None:
+        """The query parameter of filter `name` on `collection`; None: not supported there."""
+        override = self.collection_filters.get(collection, {})
+        param = override[name] if name in override else self.filter_params.get(name)
+        return param or None
+
     def path(self, collection: str) -> str:
         """The full path of a collection without a parent (e.g. "me", for readiness probes)."""
         from restloom.upstream.urls import collection_path  # urls builds every path
 
         return collection_path(self, collection).path
+
+
+# The logical filters restloom's schema offers; `filter_params` maps them to parameters.
+FILTERS = ("status", "type", "search", "role", "updated_after")
+
+
+def _known_filters(value: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(FILTERS))
+    if unknown:
+        raise ValueError(f"unknown filters {', '.join(unknown)} (known: {', '.join(FILTERS)})")
+    return value
 
 
 REQUIRED_PATHS = (
@@ -288,6 +371,9 @@ REQUIRED_PATHS = (
     "auth",
 )
 OPTIONAL_PATHS = ("membership",)
+# Collections no profile may mark absent: the start-up check lists contacts, the
+# readiness probe reads me, and member lists and the viewer are users.
+NEEDED_PATHS = ("contacts", "users", "me")
 
 # Seeds 000 + 004: X-API-Key, {data, meta} envelope, sort + order, filter[id] batch lookup.
 # The upstream has no custom properties: it refuses the field in every write.

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from restloom.upstream.errors import Unsupported
 from restloom.upstream.profile import Profile
+from restloom.upstream.templates import Template
 
 Params = tuple[tuple[str, str], ...]
 
@@ -21,6 +22,17 @@ Params = tuple[tuple[str, str], ...]
 MAX_ID_LENGTH = 256
 AUTH_ACTIONS = frozenset({"login", "refresh", "logout", "register"})
 OBJECT_ACTIONS = frozenset({"test"})
+
+
+# What a caller asked for, when the profile marks that collection absent.
+_ABSENT_NAMES = {
+    "resources": "resources are",
+    "webhooks": "webhooks are",
+    "auth": "authentication endpoints are",
+    "organizations": "organizations are",
+    "members": "organization members are",
+    "membership": "removing organization members is",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,14 @@ def _segment(profile: Profile, value: str, argument: str) -> str:
     return quote(require_id(profile, value, argument), safe="")
 
 
+def _template(profile: Profile, collection: str) -> Template:
+    """The collection's template; `Unsupported` (nothing sent) when the profile marks it absent."""
+    if collection in profile.absent:
+        what = _ABSENT_NAMES.get(collection, f"{collection} is")
+        raise Unsupported(f"{what} not supported by this upstream")
+    return profile.template(collection)
+
+
 def _finish(profile: Profile, path: str, params: Params = ()) -> UpstreamPath:
     full = profile.prefix + path
     if profile.trailing_slash and not full.endswith("/"):
@@ -63,7 +83,7 @@ def _finish(profile: Profile, path: str, params: Params = ()) -> UpstreamPath:
 
 
 def _top_level(profile: Profile, collection: str) -> str:
-    template = profile.template(collection)
+    template = _template(profile, collection)
     if template.has_parent:
         raise ValueError(f"{collection} needs a parent id")
     return template.path.rstrip("/")
@@ -75,7 +95,7 @@ def collection_path(
     """A collection, or a child list of `parent_id` (nested or filtered by a parameter)."""
     if parent_id is None:
         return _finish(profile, _top_level(profile, collection))
-    template = profile.template(collection)
+    template = _template(profile, collection)
     if template.parent_param is not None:
         require_id(profile, parent_id, "id")
         return _finish(profile, template.path, ((template.parent_param, parent_id),))
@@ -103,7 +123,7 @@ def object_path(
 
 def member_path(profile: Profile, organization_id: str, user_id: str) -> UpstreamPath:
     """One member of a nested member list: `/organizations/{id}/members/{user_id}`."""
-    template = profile.template("members")
+    template = _template(profile, "members")
     if template.parent_param is not None:
         raise ValueError("members is a filtered collection: remove by membership id")
     parent = template.path.replace("{id}", _segment(profile, organization_id, "organization_id"))
@@ -112,7 +132,7 @@ def member_path(profile: Profile, organization_id: str, user_id: str) -> Upstrea
 
 def membership_path(profile: Profile, membership_id: str) -> UpstreamPath:
     """One membership by its own id, for member lists that are a filtered collection."""
-    template = profile.template("membership")
+    template = _template(profile, "membership")
     segment = _segment(profile, membership_id, "user_id")
     return _finish(profile, template.path.replace("{member_id}", segment))
 
@@ -125,4 +145,6 @@ def auth_path(profile: Profile, action: str) -> UpstreamPath:
 
 def members_are_filtered(profile: Profile) -> bool:
     """Whether the member list is the membership collection filtered by a parameter."""
-    return profile.template("members").parent_param is not None
+    # A predicate, asked by the cost walk too: an absent member list is not filtered (the
+    # path builders refuse it).
+    return "members" in profile.paths and profile.template("members").parent_param is not None
