@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from starlette.websockets import WebSocket
 from restloom.config import ConfigError, Settings
 from restloom.disconnect import StopOnDisconnect
 from restloom.frontdoor import front_door_middleware
+from restloom.frontdoor.request_id import request_id_of
 from restloom.frontdoor.route import FrontDoorView
 from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
 from restloom.graphql.context import Context
@@ -38,17 +37,7 @@ from restloom.upstream.base_url import resolve as resolve_base_url
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 
-# A caller's request id is echoed upstream and into logs: keep it short and printable.
 log = logging.getLogger("restloom.app")
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-
-
-def request_id_from(headers: Any) -> str:
-    given = headers.get("x-request-id")
-    if given and _REQUEST_ID.match(given):
-        return str(given)
-    return uuid.uuid4().hex
 
 
 @dataclass
@@ -81,7 +70,7 @@ class GraphQLRoute(FrontDoorView):
     ) -> Context:
         client = self.gateway.client
         assert client is not None, "the lifespan opens the upstream client before serving"
-        request_id = request_id_from(request.headers)
+        request_id = request_id_of(request)
         if isinstance(response, Response):
             response.headers["X-Request-Id"] = request_id
         credential = Credential.from_headers(
@@ -215,7 +204,8 @@ def create_app(settings: Settings) -> Starlette:
 
     graphql = GraphQLRoute(gateway)
     routes = [
-        Route("/graphql", StopOnDisconnect(graphql), methods=["GET", "POST"]),
+        # Every method reaches the view: it answers 405 with `Allow` and a JSON body itself.
+        Route("/graphql", StopOnDisconnect(graphql)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         static_mount(),

@@ -41,7 +41,7 @@ async def test_upstream_500_is_masked(client, http, sim):
     assert reply.data["viewer"] is None
     assert reply.data["contacts"]["totalCount"] > 0
     [error] = reply.errors
-    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    assert error["extensions"]["code"] == "UPSTREAM_ERROR"  # the upstream's fault, not ours
     assert error["extensions"]["status"] == 500
     assert error["message"] == "The upstream service failed"
     assert "upstreamCode" not in error["extensions"]

@@ -82,9 +82,10 @@ def upstream_error_payload(error: UpstreamError) -> tuple[str, dict[str, Any]]:
         code, message = _KIND_CODES[error.kind], error.message
     else:
         status = error.status or 500
-        # A 4xx restloom has no meaning for (405, 406, 413, 415, ...): the upstream refused
-        # what restloom sent; not a crash of ours, so not INTERNAL_ERROR.
-        fallback = "UPSTREAM_REJECTED" if 400 <= status < 500 else "INTERNAL_ERROR"
+        # Neither is a crash of restloom's, so never INTERNAL_ERROR: a 4xx restloom has no
+        # meaning for (405, 406, 413, 415, ...) says the upstream refused what restloom
+        # sent; a 5xx other than 502-504 says the upstream itself failed.
+        fallback = "UPSTREAM_REJECTED" if 400 <= status < 500 else "UPSTREAM_ERROR"
         code = _UPSTREAM_CODES.get(error.code or "") or _STATUS_CODES.get(status, fallback)
         # An upstream 5xx body may carry internals (stack traces, hostnames): never pass it on.
         message = "The upstream service failed" if status >= 500 else error.message
@@ -115,13 +116,27 @@ def _graphql_field_name(upstream_field: str) -> str:
 class ErrorFormatter(SchemaExtension):
     """Give every error a code and the request id; mask anything unexpected."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Validation errors by identity: their wording ("Variable '$x' is never used")
+        # can look like a coercion error's, their stage cannot.
+        self.validation_errors: set[int] = set()
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors or ()
+        self.validation_errors = {id(e) for e in errors}
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [format_error(e, request_id) for e in result.errors]
+        result.errors = [
+            format_error(e, request_id, validation=id(e) in self.validation_errors)
+            for e in result.errors
+        ]
 
 
 # graphql-core's wording for every variable coercion failure ("Variable '$n' got invalid
@@ -141,7 +156,21 @@ def is_syntax_error(error: GraphQLError) -> bool:
     return error.message.startswith("Syntax Error")
 
 
-def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def with_code(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """`error` if it already has a code; else formatted now.
+
+    The last net, at the HTTP answer: an exception inside an extension hook ends the
+    operation before `ErrorFormatter` runs, and would otherwise reach the client as
+    the bare exception text, without a code and without being logged.
+    """
+    if (error.extensions or {}).get("code"):
+        return error
+    return format_error(error, request_id)
+
+
+def format_error(
+    error: GraphQLError, request_id: str | None, *, validation: bool = False
+) -> GraphQLError:
     original = error.original_error
     if isinstance(original, UpstreamError):
         message, extensions = upstream_error_payload(original)
@@ -152,7 +181,7 @@ def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             extensions["argument"] = argument
     elif isinstance(original, GatewayError):
         message, extensions = error.message, dict(original.extensions)
-    elif (variable := coerced_variable(error)) is not None:
+    elif not validation and (variable := coerced_variable(error)) is not None:
         # graphql-core attaches an original error to coercion failures: not a bug of ours.
         message, extensions = error.message, {"code": "BAD_USER_INPUT", "variable": variable}
     elif original is None:
@@ -161,7 +190,14 @@ def format_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message, extensions = error.message, {"code": code}
         extensions.update(error.extensions or {})
     else:
-        log.error("unexpected error in %s", error.path, exc_info=original)
+        # restloom's own bug: logged here, once, with what it takes to find it.
+        log.error(
+            "internal error (request %s, path %s): %s",
+            request_id,
+            error.path,
+            type(original).__name__,
+            exc_info=original,
+        )
         message, extensions = "Internal server error", {"code": "INTERNAL_ERROR"}
     if request_id:
         extensions.setdefault("requestId", request_id)

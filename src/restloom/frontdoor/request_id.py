@@ -1,0 +1,33 @@
+"""The request id: the caller's `X-Request-Id` when it is short and printable, else a new one.
+
+It is echoed upstream, into logs and onto every answer (errors included), so it is
+decided once per request and kept in the ASGI scope.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SCOPE_KEY = "restloom.request_id"
+
+
+def request_id_from(headers: Any) -> str:
+    given = headers.get("x-request-id")
+    if given and _REQUEST_ID.match(given):
+        return str(given)
+    return uuid.uuid4().hex
+
+
+def request_id_of(connection: HTTPConnection) -> str:
+    """The same id for every part of one request (a generated one included)."""
+    scope = connection.scope
+    request_id = scope.get(_SCOPE_KEY)
+    if not isinstance(request_id, str):
+        request_id = request_id_from(connection.headers)
+        scope[_SCOPE_KEY] = request_id
+    return request_id
