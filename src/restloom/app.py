@@ -14,11 +14,13 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from restloom.config import ConfigError, Settings
 from restloom.disconnect import StopOnDisconnect
+from restloom.events.hub import open_hub, verifier_from
+from restloom.events.receiver import receive_webhook
 from restloom.frontdoor import front_door_middleware
 from restloom.frontdoor.request_id import request_id_of
 from restloom.frontdoor.route import FrontDoorView
@@ -27,6 +29,7 @@ from restloom.graphql.context import Context
 from restloom.graphql.limits import DocumentLimits
 from restloom.graphql.relay import CursorCodec
 from restloom.graphql.schema import build_schema
+from restloom.graphql.subscription import SocketContext
 from restloom.graphql.trust import Access, TrustPolicy
 from restloom.observability.setup import build_observer, observability_routes
 from restloom.readiness import check as check_readiness
@@ -59,6 +62,9 @@ class GraphQLRoute(FrontDoorView):
             field_suggestions=settings.field_suggestions,
             max_upstream_requests=settings.max_upstream_requests,
         )
+        # Room for queries over the socket besides the subscriptions (which the
+        # Subscription root counts itself, with a clear error code).
+        kwargs.setdefault("max_subscriptions_per_connection", settings.max_subscriptions + 10)
         super().__init__(schema, **kwargs)
         self.gateway = gateway
         self.cors_origins = tuple(settings.cors_origins)
@@ -89,7 +95,9 @@ class GraphQLRoute(FrontDoorView):
             # Refused before execution (TrustCheck); never forwarded when not allowed.
             impersonate_user_id=impersonate if access.may_impersonate else None,
         )
-        return Context(
+        # A WebSocket's context also takes the init payload (connection_params).
+        context_type = SocketContext if isinstance(request, WebSocket) else Context
+        return context_type(
             request=request,  # type: ignore[arg-type]
             response=response,  # type: ignore[arg-type]
             request_id=request_id,
@@ -150,6 +158,7 @@ def create_app(settings: Settings) -> Starlette:
         raise ConfigError(f"setting `upstream_url`: {exc}") from None
     profile = upstream.profile
     observer = build_observer(settings, profile)
+    verifier = verifier_from(settings, profile)  # a bad webhook_secret stops start-up here
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -177,6 +186,8 @@ def create_app(settings: Settings) -> Starlette:
             max_retry_after=settings.max_retry_after,
         )
         app.state.redis = services.redis
+        app.state.events = open_hub(settings, profile, services.cache, services.redis, verifier)
+        await app.state.events.start()
         observer.attach(gateway.client)
         # In the background: an upstream that is down must not stop the gateway starting.
         check = asyncio.create_task(
@@ -188,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             check.cancel()
+            await app.state.events.close()
             await session.close()
             await services.close()
 
@@ -206,6 +218,8 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         # Every method reaches the view: it answers 405 with `Allow` and a JSON body itself.
         Route("/graphql", StopOnDisconnect(graphql)),
+        WebSocketRoute("/graphql", graphql),
+        Route("/webhooks/{source}", receive_webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         static_mount(),

@@ -126,6 +126,30 @@ class Settings(BaseSettings):
     response_extensions: bool = Field(
         True, description="Upstream request and cache-hit counts in each response's extensions."
     )
+    # Webhooks and subscriptions (README: "Webhooks and subscriptions").
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret the upstream signs webhooks with (whsec_... for Standard "
+        "Webhooks, the 32-hex key for MOCO); unset: no receiver at /webhooks/{source}.",
+    )
+    webhook_style: Literal["auto", "standard", "moco"] = Field(
+        "auto", description='Signature style; "auto": moco for the moco profile, else standard.'
+    )
+    webhook_tolerance: float = Field(
+        300.0, gt=0, le=3600, description="Seconds a delivery's timestamp may be off."
+    )
+    event_retention: int = Field(
+        1000, ge=1, le=1_000_000, description="Events kept for clients that resume (after:)."
+    )
+    event_retention_seconds: float = Field(
+        3600.0, ge=0, description="And none older than this; 0: no age limit."
+    )
+    max_subscriptions: int = Field(
+        20, ge=1, le=1000, description="Subscriptions open at once per WebSocket connection."
+    )
+    max_queued_events: int = Field(
+        100, ge=1, le=100_000, description="Events waiting for a slow subscriber before it ends."
+    )
     # Logs, metrics and traces (README: "Logs, metrics and traces").
     log_format: Literal["text", "json"] = Field(
         "text", description="text (key=value) or json (one object per line)."

@@ -26,6 +26,7 @@ from restloom.graphql.organizations import (
 )
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
+from restloom.graphql.subscription import Subscription
 from restloom.graphql.trust import TrustCheck
 from restloom.graphql.upstream_stats import UpstreamStats
 from restloom.graphql.users import User, resolve_user, resolve_users, resolve_viewer
@@ -180,6 +181,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Contact, Resource, User, Organization, Webhook],
         extensions=extensions,
     )

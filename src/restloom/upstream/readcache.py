@@ -149,6 +149,14 @@ class ReadCache:
                 scopes.add(principal_scope(principal))
         else:
             scopes = {f"c:{name}" for name in related(self.profile, target.collection)}
+        return await self._replace(scopes)
+
+    async def invalidate_collection(self, collection: str) -> Invalidation:
+        """After a change made elsewhere (a webhook said so) to `collection`."""
+        self.generation += 1
+        return await self._replace({f"c:{name}" for name in related(self.profile, collection)})
+
+    async def _replace(self, scopes: set[str]) -> Invalidation:
         tokens = {scope: secrets.token_hex(8) for scope in sorted(scopes)}
         written = await self.pending.publish(tokens) if tokens else True
         return Invalidation(tuple(tokens), tokens, written)
