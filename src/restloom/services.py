@@ -77,6 +77,8 @@ def _budget(settings: Settings, profile: Profile, client: redis.Redis | None) ->
     spec = settings.upstream_rate_limit(profile)
     if spec is None:
         return None
+    # A 429's hold-off on the shared budget is capped like the wait of the call itself.
+    cap = settings.max_retry_after
     if client is None:
-        return MemoryBudget(interval_of(spec))
-    return RedisBudget(client, interval_of(spec), settings.redis_namespace)
+        return MemoryBudget(interval_of(spec), max_hold_off=cap)
+    return RedisBudget(client, interval_of(spec), settings.redis_namespace, max_hold_off=cap)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from restloom.config import ConfigError
+from restloom.config import ConfigError, load_settings
 from restloom.upstream.errors import error_from_response, field_keyed
 from restloom.upstream.profile import ErrorSpec, ErrorStyle, profile_from_table
 from tests.support import GatewayServer, GraphQLClient
@@ -267,3 +267,45 @@ def test_bad_absent_entries_are_config_errors(tmp_path, table, expected):
         settings_from(tmp_path, toml, "http://127.0.0.1:1").upstream_profile()
     assert expected in str(raised.value)
     assert "profiles.x" in str(raised.value)
+
+
+# --- the shared rate budget keeps to max_retry_after ------------------------------------
+
+
+async def _hold_off_left(cap: float, asked: float, **extra: str) -> float:
+    """What a 429 asking `asked` seconds leaves on the budget under `max_retry_after=cap`."""
+    from restloom.services import open_services
+    from restloom.upstream.profile import MOSSDESK
+
+    settings = load_settings(
+        upstream_url="http://127.0.0.1:1",
+        rate_limit={"requests": 100, "per_seconds": 1},
+        max_retry_after=cap,
+        **extra,
+    )
+    services = open_services(settings, MOSSDESK)
+    try:
+        budget = services.budget
+        assert budget is not None
+        key = f"cap-{cap}"
+        await budget.hold_off(key, asked)
+        turn = await budget.reserve(key, max_wait=0)
+        assert not turn.granted
+        return turn.wait
+    finally:
+        await services.close()
+
+
+async def _check_caps(**extra: str) -> None:
+    """Above the budget's own 60 s default when the setting allows more, below when less;
+    the wait left is the capped hold-off less the moments since it was set."""
+    assert 198 < await _hold_off_left(300.0, 200.0, **extra) <= 200
+    assert 3 < await _hold_off_left(5.0, 200.0, **extra) <= 5
+
+
+async def test_memory_budget_hold_off_follows_max_retry_after():
+    await _check_caps()
+
+
+async def test_redis_budget_hold_off_follows_max_retry_after(redis_url, redis_namespace):
+    await _check_caps(redis_url=redis_url, redis_namespace=redis_namespace)
