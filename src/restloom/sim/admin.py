@@ -7,6 +7,9 @@
 - ``GET|POST|DELETE /__sim/faults`` (see ``restloom.sim.faults``)
 - ``GET|POST /__sim/config``: ``rate_limit``, ``rate_window``, ``latency_ms``, ``fail_rate``
 - ``GET /__sim/info``: style, prefix, paths and the demo credentials' users
+- ``GET /__sim/deliveries`` (``?hook_id=``, ``?event_id=``), ``DELETE /__sim/deliveries``,
+  ``POST /__sim/deliveries/flush?within=SECONDS``: webhook delivery attempts, and a wait
+  until none is pending (see ``restloom.sim.delivery``)
 """
 
 from __future__ import annotations
@@ -164,6 +167,40 @@ async def get_info(request: web.Request, state: SimState) -> Any:
     }
 
 
+async def get_deliveries(request: web.Request, state: SimState) -> Any:
+    hooks = state.webhooks
+    return {
+        "pending": hooks.pending,
+        "consecutive_failures": {str(k): v for k, v in hooks.consecutive_failures().items()},
+        "deliveries": hooks.log.snapshot(
+            request.query.get("hook_id"), request.query.get("event_id")
+        ),
+    }
+
+
+async def clear_deliveries(request: web.Request, state: SimState) -> Any:
+    state.webhooks.log.clear()
+    return None
+
+
+# Longest wait a flush may ask for.
+MAX_FLUSH_SECONDS = 120.0
+
+
+async def flush_deliveries(request: web.Request, state: SimState) -> Any:
+    raw = request.query.get("within", "10")
+    try:
+        within = float(raw)
+    except ValueError:
+        within = math.nan
+    if not math.isfinite(within) or not 0 <= within <= MAX_FLUSH_SECONDS:
+        raise errors.validation(
+            "within", f"within must be seconds between 0 and {MAX_FLUSH_SECONDS:g}"
+        )
+    left = await state.webhooks.drain(within)
+    return {"pending": left}
+
+
 def add_admin_routes(app: web.Application) -> None:
     r = app.router
     r.add_route("GET", "/__sim/stats", admin(get_stats))
@@ -178,3 +215,6 @@ def add_admin_routes(app: web.Application) -> None:
     r.add_route("GET", "/__sim/config", admin(get_config))
     r.add_route("POST", "/__sim/config", admin(set_config))
     r.add_route("GET", "/__sim/info", admin(get_info))
+    r.add_route("GET", "/__sim/deliveries", admin(get_deliveries))
+    r.add_route("DELETE", "/__sim/deliveries", admin(clear_deliveries))
+    r.add_route("POST", "/__sim/deliveries/flush", admin(flush_deliveries))

@@ -23,7 +23,14 @@ def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResp
 
 def create_app(config: SimConfig) -> web.Application:
     app = web.Application()
-    app[STATE_KEY] = SimState(config)
+    state = SimState(config)
+    app[STATE_KEY] = state
+
+    async def stop_deliveries(_: web.Application) -> None:
+        # Pending webhook deliveries and retries end with the server.
+        await state.webhooks.close()
+
+    app.on_cleanup.append(stop_deliveries)
     # Control routes first: with an empty prefix the API catch-all would shadow them.
     add_admin_routes(app)
     prefix = config.effective_prefix

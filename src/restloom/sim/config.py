@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from restloom.sim import webhookoptions
+
 STYLES: tuple[str, ...] = ("mossdesk", "moco", "template")
 
 # Collections whose URL path may be renamed with ``paths`` / ``--path``.
@@ -116,6 +118,18 @@ class SimConfig:
     # A page past the end of a list: "empty", "not_found" (404) or "last_page" (see
     # PAST_END_MODES). Page 1 is never past the end: an empty list has an empty page 1.
     past_end: str = "empty"
+    # Webhook deliveries (README, "The sim sends webhooks"). MOCO documents that the
+    # receiver has 10 s and that a hook is disabled after 500 consecutive failures.
+    webhook_timeout: float = 10.0
+    webhook_max_failures: int = 500
+    # Attempts per event (the first one included) before the sim gives that event up.
+    webhook_max_attempts: int = 8
+    # Retry n waits about base * 2**(n-1) seconds (capped), times a random 0.5..1.
+    webhook_retry_base: float = 1.0
+    webhook_retry_max: float = 300.0
+    # Attempts in flight at once, and deliveries waiting or retrying at most.
+    webhook_concurrency: int = 16
+    webhook_queue_limit: int = 10_000
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -175,6 +189,7 @@ def _validate(c: SimConfig) -> None:
             f"--past-end must be one of {', '.join(PAST_END_MODES)} (got {c.past_end!r})"
         )
     _validate_renames(c)
+    webhookoptions.validate(c)
 
 
 def _check_number(option: str, value: float, *, minimum: float, exclusive: bool = False) -> None:
@@ -294,6 +309,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         help="a list page past the end: an empty page (default), a 404 (like Django REST "
         "Framework) or the last page again (like json-server 1.0)",
     )
+    webhookoptions.add_arguments(parser, d)
     parser.add_argument(
         "--org-units",
         type=_non_negative_int,
@@ -348,4 +364,5 @@ def config_from_args(ns: argparse.Namespace) -> SimConfig:
         past_end=ns.past_end,
         org_units=ns.org_units,
         job_delay=ns.job_delay,
+        **webhookoptions.from_args(ns),
     )

@@ -24,6 +24,10 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "member.added",
     "member.removed",
     "user.updated",
+    # Changes to the hooks themselves (the sim disabling a failing hook is one).
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
 )
 
 

@@ -6,6 +6,7 @@ from restloom.sim.audit import AuditLog
 from restloom.sim.auth import Authenticator, TokenStore
 from restloom.sim.config import SimConfig
 from restloom.sim.dataset import Dataset, generate
+from restloom.sim.delivery import Deliverer
 from restloom.sim.faults import Faults
 from restloom.sim.idempotency import IdempotencyStore
 from restloom.sim.ratelimit import SlidingWindowLimiter
@@ -30,5 +31,7 @@ class SimState:
             config.effective_rate_limit, config.effective_rate_window
         )
         self.idempotency = IdempotencyStore(config.idempotency_ttl)
+        # Webhook deliveries of the API's writes (restloom.sim.delivery).
+        self.webhooks = Deliverer(config, self.data, self.style)
         # Changeable at runtime through POST /__sim/config.
         self.latency_ms: float = config.latency_ms

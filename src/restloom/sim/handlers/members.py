@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from restloom.sim import errors
 from restloom.sim.handlers.common import find, touch
+from restloom.sim.hookevents import emit
 from restloom.sim.kinds import MEMBERS
 from restloom.sim.pipeline import Ctx
 from restloom.sim.query import select
@@ -43,6 +44,8 @@ def add_member(ctx: Ctx) -> Result:
     members.append(membership)
     org.fields["member_count"] = len(members)
     touch(org)
+    emit(ctx, "members", "added", membership, organization_id=org.id)
+    emit(ctx, "organizations", "updated", org)
     return One("members", membership, status=201)
 
 
@@ -58,4 +61,6 @@ def remove_member(ctx: Ctx) -> Result:
     members.remove(found)
     org.fields["member_count"] = len(members)
     touch(org)
+    emit(ctx, "members", "removed", found, deleted=True, organization_id=org.id)
+    emit(ctx, "organizations", "updated", org)
     return NoContent()

@@ -7,10 +7,10 @@ replaced wholesale.
 
 from __future__ import annotations
 
-import secrets
-
 from restloom.sim import errors
+from restloom.sim.handlers import webhooks
 from restloom.sim.handlers.common import find, touch
+from restloom.sim.hookevents import emit
 from restloom.sim.kinds import KINDS
 from restloom.sim.pipeline import Ctx, Handler
 from restloom.sim.query import select
@@ -53,8 +53,9 @@ def create_record(kind_name: str) -> Handler:
         if kind_name == "organizations":
             _check_unique_slug(ctx, v.fields["slug"], None)
             v.fields["member_count"] = 1
-        if kind_name == "webhooks" and "secret" not in v.hidden:
-            v.hidden["secret"] = secrets.token_hex(16)
+        made_secret = None
+        if kind_name == "webhooks":
+            made_secret = webhooks.prepare_secret(ctx, v, creating=True)
         now = utcnow()
         record = ctx.state.data.insert(
             kind_name, v.fields, now, hidden=v.hidden, custom_properties=v.custom_properties
@@ -62,6 +63,10 @@ def create_record(kind_name: str) -> Handler:
         if kind_name == "organizations" and ctx.actor_id is not None:
             # Every organization has exactly one owner: its creator.
             ctx.state.data.members[record.id] = [Membership(ctx.actor_id, "owner", now)]
+        emit(ctx, kind_name, "created", record)
+        if kind_name == "webhooks":
+            webhooks.mark_callable(ctx, record)
+            return webhooks.created_answer(ctx, record, made_secret)
         return One(kind_name, record, status=201)
 
     return handler
@@ -85,7 +90,11 @@ def patch_record(kind_name: str) -> Handler:
         )
         if kind_name == "organizations":
             _check_unique_slug(ctx, v.fields["slug"], record.id)
+        if kind_name == "webhooks":
+            webhooks.prepare_secret(ctx, v, creating=False)
+            webhooks.mark_callable(ctx, record)
         _apply(record, v)
+        emit(ctx, kind_name, "updated", record)
         return One(kind_name, record)
 
     return handler
@@ -94,6 +103,9 @@ def patch_record(kind_name: str) -> Handler:
 def delete_record(kind_name: str) -> Handler:
     def handler(ctx: Ctx) -> Result:
         record = find(ctx, kind_name)
+        # Emitted first, while the style can still map the id (MOCO's integer ids);
+        # deliveries start only after the handler returns.
+        emit(ctx, kind_name, "deleted", record, deleted=True)
         ctx.state.data.delete(kind_name, record.id)
         return NoContent()
 

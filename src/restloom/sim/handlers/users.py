@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from restloom.sim import errors
 from restloom.sim.handlers.common import acting_user, touch
+from restloom.sim.hookevents import emit
 from restloom.sim.pipeline import Ctx
 from restloom.sim.results import One, Result
 from restloom.sim.validation import ME_FIELDS, validate_patch
@@ -26,4 +27,5 @@ def patch_me(ctx: Ctx) -> Result:
             raise errors.conflict(f"{field_name} is already taken", field_name)
     user.fields = v.fields
     touch(user)
+    emit(ctx, "users", "updated", user)
     return One("users", user)
