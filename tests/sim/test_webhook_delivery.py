@@ -4,6 +4,7 @@ inside the write's request. A real aiohttp receiver on loopback records every de
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -492,3 +493,52 @@ def test_options_are_validated():
     ):
         with pytest.raises(ValueError, match="--webhook-"):
             SimConfig(**bad)
+
+
+# ---------------------------------------------------------------------- who writes, how often
+
+
+async def test_template_style_signs_standard_webhooks(receiver, session):
+    async with await start_sim(style="template") as sim:
+        api = Api(session, sim.api_url, {"Authorization": basic_auth(FULL)})
+        control = control_for(sim, session)
+        h = await hook(api, receiver.url + "/ok", ["resource.created"])
+        made = await api.post("/resources", json={"name": "Disk", "type": "standard"})
+        assert made.status == 201, made.body
+        await flush(control)
+        [got] = receiver.got
+        payload = Webhook(h["secret"]).verify(got.body, got.headers)
+        assert (payload["type"], payload["data"]["object"]) == ("resource.created", made.body)
+
+
+def basic_auth(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:anything".encode()).decode()
+
+
+async def test_an_idempotent_replay_emits_no_second_event(receiver, session):
+    async with await start_sim() as sim:
+        api, control = api_for(sim, session), control_for(sim, session)
+        await hook(api, receiver.url + "/ok", ["contact.created"])
+        once = {"Idempotency-Key": "create-ada-1"}
+        first = await api.post("/contacts", json=CONTACT, headers=once)
+        again = await api.post("/contacts", json=CONTACT, headers=once)
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert again.data == first.data
+        await flush(control)
+        assert len(receiver.got) == 1
+
+
+async def test_the_actor_is_the_impersonated_user(receiver, session):
+    async with await start_sim(style="moco") as sim:
+        api, control = api_for(sim, session), control_for(sim, session)
+        await hook(api, receiver.url + "/ok", ["contact.created"])
+        info = (await control.get("/info")).body
+        someone = info["read_key_user_id"]
+        made = await api.post(
+            "/contacts", json=CONTACT, headers={"X-IMPERSONATE-USER-ID": str(someone)}
+        )
+        assert made.status == 201
+        await flush(control)
+        [got] = receiver.got
+        assert got.headers["X-Moco-User-Id"] == str(someone)
+        assert got.headers["X-Moco-User-Id"] != str(info["full_key_user_id"])

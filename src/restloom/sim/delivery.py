@@ -86,7 +86,10 @@ class Deliverer:
         cfg = self.config
         for number in range(1, cfg.webhook_max_attempts + 1):
             hook = self.data.get("webhooks", hook_id)
-            if hook is None or (event.type != TEST_EVENT and hook.fields.get("active") is not True):
+            if hook is None:
+                self._failures.pop(hook_id, None)
+                return
+            if event.type != TEST_EVENT and hook.fields.get("active") is not True:
                 return
             outcome, status, error = await self._attempt_once(hook, event)
             if outcome == "delivered":
