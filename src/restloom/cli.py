@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.metadata
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--upstream", dest="upstream_url", help="upstream base URL")
     serve.add_argument("--profile", help="upstream profile (default mossdesk)")
     serve.add_argument("--api-key", help="service credential when a caller sends none")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
     serve.set_defaults(run=run_serve, command="serve")
 
     demo = commands.add_parser(
@@ -138,6 +141,7 @@ OPTION_NAMES = {
     "upstream_url": "option --upstream",
     "profile": "option --profile",
     "api_key": "option --api-key",
+    "workers": "option --workers",
 }
 
 
@@ -149,6 +153,7 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         "upstream_url": getattr(args, "upstream_url", None),
         "profile": getattr(args, "profile", None),
         "api_key": getattr(args, "api_key", None),
+        "workers": getattr(args, "workers", None),
     }
     origins = {**OPTION_NAMES, **{k: f"set by restloom {args.command}" for k in extra}}
     return load_settings(args.config, origins, **{**options, **extra})
@@ -160,25 +165,52 @@ def run_serve(args: argparse.Namespace) -> None:
         raise ConfigError(
             "setting `upstream_url` is required: pass --upstream URL or set RESTLOOM_UPSTREAM_URL"
         )
-    asyncio.run(_serve(settings))
+    _serve(settings)
 
 
-async def _serve(settings: Settings) -> None:
-    from restloom.app import create_app
+def _serve(settings: Settings) -> None:
+    """uvicorn in this process (or its workers), choosing its own loop and HTTP parser.
+
+    `uvicorn.Server.run` lets uvicorn pick uvloop and httptools when they are installed;
+    `asyncio.run(server.serve())` would not. Workers are separate processes that each
+    build the app from the settings this process hands them (`restloom.serving`).
+    """
     from restloom.observability.logs import configure_logging
-    from restloom.observability.tracing import install_otlp_exporter
+    from restloom.serving import WORKER_SETTINGS, settings_for_workers
 
-    configure_logging(settings.log_level, settings.log_format)
-    if settings.tracing:
-        install_otlp_exporter()
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # uvicorn's lines go through configure_logging's handler
-    )
-    await uvicorn.Server(config).serve()
+    if settings.workers > 1:
+        configure_logging(settings.log_level, settings.log_format)  # the supervisor's lines
+        os.environ[WORKER_SETTINGS] = settings_for_workers(settings)
+        uvicorn.run(
+            "restloom.serving:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            **_uvicorn_options(settings),
+        )
+        return
+    uvicorn.Server(uvicorn.Config(_started_app(settings), **_uvicorn_options(settings))).run()
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "log_config": None,  # uvicorn's lines go through configure_logging's handler
+        "access_log": settings.access_log,
+    }
+
+
+def _started_app(settings: Settings) -> Any:
+    from restloom.serving import start_app
+
+    return start_app(settings)
+
+
+async def _serve_in_loop(settings: Settings) -> None:
+    """For `demo`, whose sim shares the running loop (so no loop choice here)."""
+    server = uvicorn.Server(uvicorn.Config(_started_app(settings), **_uvicorn_options(settings)))
+    await server.serve()
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -209,7 +241,7 @@ async def _demo(args: argparse.Namespace) -> None:
             f"  or paste into GraphiQL:\n{EXAMPLE_QUERY}\n",
             flush=True,
         )
-        await _serve(settings)
+        await _serve_in_loop(settings)
 
 
 # What the demo changes from `serve`'s defaults, unless the environment or --config says.

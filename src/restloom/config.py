@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="debug, info, warning or error."
     )
+    access_log: bool = Field(False, description="uvicorn's line per HTTP request.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="serve: worker processes; each keeps its own cache and budget unless "
+        "redis_url is set.",
+    )
     # Caching, rate budget and failures (README: "Caching, rate budget and failures").
     redis_url: RedisDsn | None = Field(
         None,
@@ -110,6 +118,11 @@ class Settings(BaseSettings):
     cache_ttl: float = Field(0.0, ge=0, description="Seconds to cache upstream reads; 0: none.")
     cache_ttls: dict[str, float] = Field(
         default_factory=dict, description="cache_ttl per type, e.g. {contacts = 60, me = 0}."
+    )
+    response_cache: bool = Field(
+        True,
+        description="Keep whole responses of repeated queries while what they read is "
+        "unchanged (only when cache_ttl or cache_ttls caches something).",
     )
     rate_limit: RateLimitSpec | Literal["off"] | None = Field(
         None,

