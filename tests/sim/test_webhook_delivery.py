@@ -542,3 +542,40 @@ async def test_the_actor_is_the_impersonated_user(receiver, session):
         [got] = receiver.got
         assert got.headers["X-Moco-User-Id"] == str(someone)
         assert got.headers["X-Moco-User-Id"] != str(info["full_key_user_id"])
+
+
+async def until(check: Any, within: float = 30.0) -> None:
+    """Wait for a condition the test cannot await directly (a count, not a time)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+async def test_deliveries_run_concurrently(receiver, session):
+    async with await start_sim() as sim:
+        api, control = api_for(sim, session), control_for(sim, session)
+        await hook(api, receiver.url + "/hold", ["contact.created"])
+        await hook(api, receiver.url + "/hold", ["contact.created"])
+        await api.post("/contacts", json=CONTACT)
+        await api.post("/contacts", json=CONTACT)
+        # All four are in the receiver's hands at once: none waits for another's answer.
+        await until(lambda: len(receiver.on("/hold")) == 4)
+        assert not receiver.release.is_set()
+        receiver.release.set()
+        await flush(control)
+        outcomes = [a["outcome"] for a in (await control.get("/deliveries")).body["deliveries"]]
+        assert outcomes == ["delivered"] * 4
+
+
+async def test_stopping_the_sim_ends_pending_retries(receiver, session):
+    sim = await start_sim(webhook_retry_base=60.0, webhook_retry_max=60.0)
+    api = api_for(sim, session)
+    await hook(api, receiver.url + "/fail", ["contact.created"])
+    await api.post("/contacts", json=CONTACT)
+    await until(lambda: len(receiver.on("/fail")) == 1)
+    await until(lambda: sim.state.webhooks.log.snapshot() != [])
+    assert sim.state.webhooks.pending == 1  # waiting a minute for its retry
+    await sim.stop()
+    assert sim.state.webhooks.pending == 0
+    assert len(receiver.on("/fail")) == 1
