@@ -579,3 +579,25 @@ async def test_stopping_the_sim_ends_pending_retries(receiver, session):
     await sim.stop()
     assert sim.state.webhooks.pending == 0
     assert len(receiver.on("/fail")) == 1
+
+
+async def test_patch_rotates_the_secret_and_gives_a_seeded_hook_a_url(receiver, session):
+    async with await start_sim() as sim:
+        api, control = api_for(sim, session), control_for(sim, session)
+        seeded = next(iter(seeded_ids(sim)))
+        new_secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+        patched = await api.patch(
+            f"/webhooks/{seeded}",
+            json={
+                "url": receiver.url + "/ok",
+                "events": ["contact.created"],
+                "active": True,
+                "secret": new_secret,
+            },
+        )
+        assert patched.status == 200, patched.body
+        assert "secret" not in patched.data
+        await api.post("/contacts", json=CONTACT)
+        await flush(control)
+        [got] = receiver.got
+        assert Webhook(new_secret).verify(got.body, got.headers)["type"] == "contact.created"
