@@ -37,7 +37,7 @@ def from_json_body(body: bytes) -> GraphQLRequestData:
         raise RequestRejected(
             400, f"The request body is not valid JSON: {str(exc)[:200]}"
         ) from None
-    if isinstance(data, list):
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
         raise RequestRejected(
             400, "Batched requests (a JSON array) are not supported: send one operation per request"
         )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
@@ -152,6 +153,21 @@ def coerced_variable(error: GraphQLError) -> str | None:
     return match.group(1) if match else None
 
 
+# graphql-core 3.3 stops validating, with this bare message, when its budget for comparing
+# same-named fields (OverlappingFieldsCanBeMergedRule, 500,000 units: about 700 identical
+# sibling fields) or for walking shared fragments runs out. Too many ordinary errors
+# abort with a longer message, which stays as it is.
+_BUDGET_ABORT = "Validation aborted."
+TOO_COMPLEX_MESSAGE = (
+    "The query is too complex to validate: it repeats fields with the same name in one "
+    "selection set too often (or spreads shared fragments too often); select each field once"
+)
+
+
+def is_validation_budget_abort(error: GraphQLError) -> bool:
+    return isinstance(error, ValidationAbortedError) and error.message == _BUDGET_ABORT
+
+
 def is_syntax_error(error: GraphQLError) -> bool:
     return error.message.startswith("Syntax Error")
 
@@ -184,6 +200,8 @@ def format_error(
     elif not validation and (variable := coerced_variable(error)) is not None:
         # graphql-core attaches an original error to coercion failures: not a bug of ours.
         message, extensions = error.message, {"code": "BAD_USER_INPUT", "variable": variable}
+    elif is_validation_budget_abort(error):
+        message, extensions = TOO_COMPLEX_MESSAGE, {"code": "QUERY_TOO_COMPLEX"}
     elif original is None:
         # Syntax and validation errors: the client's query is at fault.
         code = "GRAPHQL_PARSE_FAILED" if is_syntax_error(error) else "GRAPHQL_VALIDATION_FAILED"
