@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -43,13 +42,12 @@ def contact_event(
     updated_at: datetime | None = None,
     actor_id: str | None = None,
 ) -> bytes:
-    when = (updated_at or datetime.now(UTC)).isoformat()
+    """A Standard Webhooks body; without `updated_at` the event does not say the object's time."""
+    data = {"id": contact_id, "object": None, "actor_id": actor_id}
+    if updated_at is not None:
+        data["updated_at"] = updated_at.isoformat()
     return orjson.dumps(
-        {
-            "type": f"contact.{action}",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "data": {"id": contact_id, "object": None, "actor_id": actor_id, "updated_at": when},
-        }
+        {"type": f"contact.{action}", "timestamp": datetime.now(UTC).isoformat(), "data": data}
     )
 
 
@@ -71,8 +69,7 @@ async def deliver(
         "content-type": "application/json",
         "webhook-id": delivery_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature
-        or standard_signature(secret, delivery_id, timestamp, body),
+        "webhook-signature": signature or standard_signature(secret, delivery_id, timestamp, body),
     }
     async with http.post(f"{gateway_url}/webhooks/{source}", data=body, headers=headers) as resp:
         return resp.status, await resp.json(content_type=None)
@@ -110,14 +107,14 @@ class Subscriber:
         await self.ws.send_json({"id": op, "type": kind, "payload": payload})
         return op
 
-    async def message(self, timeout: float = 10) -> dict[str, Any]:
+    async def message(self, wait: float = 10) -> dict[str, Any]:
         while True:
-            msg = await self.ws.receive_json(timeout=timeout)
+            msg = await self.ws.receive_json(timeout=wait)
             if msg["type"] not in ("ping", "pong", "ka"):
                 return msg
 
-    async def event(self, timeout: float = 10) -> dict[str, Any]:
-        msg = await self.message(timeout)
+    async def event(self, wait: float = 10) -> dict[str, Any]:
+        msg = await self.message(wait)
         assert msg["type"] in ("next", "data"), msg
         assert "errors" not in msg["payload"], msg
         return msg["payload"]["data"]
@@ -134,9 +131,21 @@ class Subscriber:
         await self.ws.close()
 
 
-async def wait_until(predicate: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+async def until_listening(sub: Subscriber, send_probe: Any, attempts: int = 50) -> None:
+    """Send probe events until one reaches `sub`, then read up to the last probe sent.
+
+    A subscription listens only once the server has run its resolver, some moments
+    after the subscribe message; a probe that arrives proves it.
+    """
+    sent: list[str] = []
+    for _ in range(attempts):
+        sent.append(await send_probe())
+        try:
+            event = await sub.event(wait=0.2)
+        except TimeoutError:
+            continue
+        while event["events"]["id"] != sent[-1]:
+            assert event["events"]["id"] in sent, event
+            event = await sub.event()
+        return
+    raise AssertionError("the subscription never received a probe")

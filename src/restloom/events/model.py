@@ -22,6 +22,8 @@ _ACTION_WORDS = {
     "destroyed": "delete",
     "archive": "archive",
     "archived": "archive",
+    "added": "create",  # a member added to an organization
+    "removed": "delete",
     "test": "test",
     "ping": "test",
 }

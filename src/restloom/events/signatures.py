@@ -2,7 +2,8 @@
 
 Standard Webhooks (mossdesk, template): `webhook-id`, `webhook-timestamp` (Unix
 seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
-possibly several space-separated; the key is the base64 part of a `whsec_` secret.
+possibly several space-separated; the key is the base64 part of a `whsec_` secret
+(a secret without that prefix is used as its UTF-8 bytes).
 The `standardwebhooks` package decodes the secret and signs; the comparison is ours,
 because its `verify` has a fixed 5-minute tolerance and lets a malformed signature
 list escape as a bare ValueError.
@@ -48,8 +49,10 @@ class Verifier:
         self.style = style
         self.tolerance = tolerance
         if style == "standard":
+            # A secret without the prefix is its UTF-8 bytes (what `Webhook(bytes)` takes).
+            key: str | bytes = secret if secret.startswith("whsec_") else secret.encode()
             try:
-                self._standard = Webhook(secret)
+                self._standard = Webhook(key)
             except Exception:  # the library raises several kinds for a bad secret
                 raise ValueError("not a whsec_ base64 secret") from None
         self._moco_key = secret.encode()

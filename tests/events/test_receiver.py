@@ -1,0 +1,224 @@
+"""The webhook receiver: signatures, freshness, replays and bad bodies, against a real
+gateway over the sim, watched by a real graphql-transport-ws subscriber.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import aiohttp
+import orjson
+
+from restloom.config import Settings
+from restloom.sim.server import SimServer
+from tests.conftest import FULL_KEY
+from tests.events.conftest import first_contact, patch_on_sim
+from tests.events.wire import (
+    MOCO_KEY,
+    SECRET,
+    Subscriber,
+    contact_event,
+    deliver,
+    standard_signature,
+    until_listening,
+)
+from tests.support import GatewayServer
+
+OTHER_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+
+
+async def subscribed(http: aiohttp.ClientSession, url: str) -> Subscriber:
+    sub = await Subscriber.connect(http, url, {"X-API-Key": FULL_KEY})
+    await sub.subscribe()
+    return sub
+
+
+async def probe(http: aiohttp.ClientSession, gw: GatewayServer, sub: Subscriber, cid: str) -> None:
+    """Returns once `sub` is surely listening."""
+
+    async def send() -> str:
+        status, answer = await deliver(http, gw.url, contact_event(cid))
+        assert status == 202, answer
+        return str(answer["id"])
+
+    await until_listening(sub, send)
+
+
+async def test_write_on_the_sim_reaches_the_subscriber_with_the_object_as_it_is_now(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, events_gateway.url)
+    await probe(http, events_gateway, sub, cid)
+    record = await patch_on_sim(http, sim.url, cid, "Webhooked")
+    status, answer = await deliver(http, events_gateway.url, contact_event(cid, actor_id=None))
+    assert status == 202 and answer["status"] == "accepted"
+    event = (await sub.event())["events"]
+    assert event["id"] == answer["id"]
+    assert (event["target"], event["action"], event["objectId"]) == ("CONTACT", "UPDATE", cid)
+    assert event["node"]["databaseId"] == cid
+    assert event["node"]["firstName"] == "Webhooked"
+    assert event["node"]["updatedAt"].startswith(str(record["updated_at"])[:19])
+    await sub.close()
+
+
+async def test_bad_signature_is_refused_and_publishes_nothing(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, events_gateway.url)
+    await probe(http, events_gateway, sub, cid)
+    body = contact_event(cid)
+    wrong_key = await deliver(http, events_gateway.url, body, secret=OTHER_SECRET)
+    garbage = await deliver(http, events_gateway.url, body, signature="v1,not-base64!! v2,x")
+    no_list = await deliver(http, events_gateway.url, body, signature="v1")
+    tampered_sig = standard_signature(SECRET, "msg_1", int(time.time()), body)
+    tampered = await deliver(
+        http,
+        events_gateway.url,
+        body.replace(b"contact", b"resource"),
+        delivery_id="msg_1",
+        signature=tampered_sig,
+    )
+    for status, answer in (wrong_key, garbage, no_list, tampered):
+        assert status == 401, answer
+        assert answer["status"] == "refused"
+        assert SECRET not in orjson.dumps(answer).decode()
+    # Nothing was published: the next event the subscriber sees is the next good one.
+    after = await deliver(http, events_gateway.url, body)
+    assert after[0] == 202
+    assert (await sub.event())["events"]["id"] == after[1]["id"]
+    await sub.close()
+
+
+async def test_missing_headers_are_refused(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    body = contact_event(await first_contact(http, sim.url))
+    async with http.post(f"{events_gateway.url}/webhooks/mossdesk", data=body) as resp:
+        assert resp.status == 401
+        assert "missing header" in (await resp.json())["reason"]
+
+
+async def test_stale_and_future_timestamps_are_refused(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, events_gateway.url)
+    await probe(http, events_gateway, sub, cid)
+    now = int(time.time())
+    # Correctly signed, but 301 s old or 301 s ahead: the default window is 300 s.
+    for timestamp in (now - 301, now + 301):
+        status, answer = await deliver(
+            http, events_gateway.url, contact_event(cid), timestamp=timestamp
+        )
+        assert status == 401, answer
+        assert "window" in answer["reason"]
+    inside = await deliver(http, events_gateway.url, contact_event(cid), timestamp=now - 290)
+    assert inside[0] == 202
+    assert (await sub.event())["events"]["id"] == inside[1]["id"]
+    await sub.close()
+
+
+async def test_a_replayed_or_retried_delivery_is_published_once(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, events_gateway.url)
+    await probe(http, events_gateway, sub, cid)
+    body = contact_event(cid)
+    first = await deliver(http, events_gateway.url, body, delivery_id="msg_retried")
+    # A retry: same id, a later timestamp (its own signature).
+    retry = await deliver(
+        http, events_gateway.url, body, delivery_id="msg_retried", timestamp=int(time.time()) + 2
+    )
+    replay = await deliver(http, events_gateway.url, body, delivery_id="msg_retried")
+    assert first[0] == 202
+    assert retry == (200, {"status": "duplicate"})
+    assert replay == (200, {"status": "duplicate"})
+    got = (await sub.event())["events"]
+    assert (got["id"], got["deliveryId"]) == (first[1]["id"], "msg_retried")
+    following = await deliver(http, events_gateway.url, body)
+    assert (await sub.event())["events"]["id"] == following[1]["id"]
+    await sub.close()
+
+
+async def test_signed_but_malformed_bodies_are_400(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    bodies = [
+        b"not json",
+        b"[1, 2]",
+        orjson.dumps({"type": "contact", "data": {"id": cid}}),
+        orjson.dumps({"type": "contact.updated", "data": "x"}),
+        orjson.dumps({"type": "contact.updated", "data": {"id": "../../users/me"}}),
+        orjson.dumps({"type": "contact.updated", "data": {"id": cid, "updated_at": "yesterday"}}),
+        orjson.dumps({"type": "a" * 200 + ".updated", "data": {"id": cid}}),
+    ]
+    for body in bodies:
+        status, answer = await deliver(http, events_gateway.url, body)
+        assert status == 400, (body, answer)
+        assert answer["status"] == "malformed"
+
+
+async def test_unknown_source_no_secret_and_oversize(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    body = contact_event(await first_contact(http, sim.url))
+    assert (await deliver(http, events_gateway.url, body, source="elsewhere"))[0] == 404
+    assert (await deliver(http, events_gateway.url, body, source="default"))[0] == 202
+    big = b'{"type": "contact.updated", "pad": "' + b"x" * 300_000 + b'"}'
+    assert (await deliver(http, events_gateway.url, big))[0] == 413
+    async with GatewayServer(Settings(upstream_url=sim.url)) as plain:
+        assert (await deliver(http, plain.url, body))[0] == 404
+
+
+async def test_moco_style_signature_over_the_raw_body(http: aiohttp.ClientSession) -> None:
+    import dataclasses
+
+    from tests.conftest import TEST_DATASET
+
+    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
+    async with SimServer(config) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="moco",
+            rate_limit="off",
+            api_key=FULL_KEY,
+            webhook_secret=MOCO_KEY,
+        )
+        async with GatewayServer(settings) as gw:
+            async with http.get(
+                f"{sim.url}/api/v1/contacts", headers={"Authorization": f"Token token={FULL_KEY}"}
+            ) as resp:
+                contact = (await resp.json())[0]
+            sub = await Subscriber.connect(http, gw.url)
+            await sub.subscribe()
+            body = orjson.dumps(contact)
+
+            async def post(signature: str, timestamp_ms: int) -> int:
+                headers = {
+                    "X-Moco-Target": "Contact",
+                    "X-Moco-Event": "update",
+                    "X-Moco-Timestamp": str(timestamp_ms),
+                    "X-Moco-Signature": signature,
+                    "X-Moco-User-Id": "933613686",
+                    "Content-Type": "application/json",
+                }
+                async with http.post(f"{gw.url}/webhooks/moco", data=body, headers=headers) as r:
+                    return r.status
+
+            good = hmac.new(MOCO_KEY.encode(), body, hashlib.sha256).hexdigest()
+            now_ms = int(time.time() * 1000)
+            assert await post("0" * 64, now_ms) == 401
+            assert await post(good, now_ms - 301_000) == 401
+            assert await post(good, now_ms) == 202
+            assert await post(good, now_ms) == 200  # the same body again: a retry
+            event = (await sub.event())["events"]
+            assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
+            assert event["objectId"] == str(contact["id"])
+            assert event["node"]["databaseId"] == str(contact["id"])
+            await sub.close()
