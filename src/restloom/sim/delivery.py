@@ -114,27 +114,26 @@ class Deliverer:
         self, hook: Record, event: HookEvent
     ) -> tuple[str, int | None, str | None]:
         session, semaphore = self._client()
-        headers = event.headers(str(hook.hidden.get("secret") or ""), time.time())
         timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout)
-        try:
-            # The semaphore is taken outside the timeout: waiting for a turn is not the
-            # receiver's fault (aiohttp's own pool wait would count against it).
-            async with (
-                semaphore,
-                session.post(
+        # The turn is taken outside the timeout (waiting for one is not the receiver's
+        # fault; aiohttp's own pool wait would count against it), and the attempt is
+        # signed once it has its turn, so a backlog does not send stale timestamps.
+        async with semaphore:
+            headers = event.headers(str(hook.hidden.get("secret") or ""), time.time())
+            try:
+                async with session.post(
                     str(hook.fields["url"]),
                     data=event.body,
                     headers=headers,
                     allow_redirects=False,
                     timeout=timeout,
-                ) as resp,
-            ):
-                status = resp.status
-        except TimeoutError:
-            return "timeout", None, "no answer within webhook_timeout"
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            # The class name only: messages may carry the URL, and URLs may carry credentials.
-            return "error", None, type(exc).__name__
+                ) as resp:
+                    status = resp.status
+            except TimeoutError:
+                return "timeout", None, "no answer within webhook_timeout"
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                # The class name only: messages may carry the URL, which may carry credentials.
+                return "error", None, type(exc).__name__
         return ("delivered" if 200 <= status < 300 else "failed"), status, None
 
     def _backoff(self, attempt: int) -> float:
