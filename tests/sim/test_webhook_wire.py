@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from restloom.config import Settings
 from restloom.sim.signing import moco_signature
 from tests.sim.conftest import FULL, Api
 from tests.sim.webhook_receiver import (
@@ -26,6 +27,7 @@ from tests.sim.webhook_receiver import (
     seeded_ids,
     start_sim,
 )
+from tests.support import GatewayServer, GraphQLClient
 
 __all__ = ["receiver"]  # the fixture, used by name
 
@@ -286,3 +288,32 @@ async def test_patch_rotates_the_secret_and_gives_a_seeded_hook_a_url(receiver, 
         await flush(control)
         [got] = receiver.got
         assert Webhook(new_secret).verify(got.body, got.headers)["type"] == "contact.created"
+
+
+async def test_a_write_through_restloom_is_an_api_write_too(receiver, session):
+    secret = "whsec_" + base64.b64encode(b"r" * 24).decode()
+    async with await start_sim() as sim, GatewayServer(Settings(upstream_url=sim.url)) as gw:
+        control = control_for(sim, session)
+        client = GraphQLClient(session, gw.url, {"X-API-Key": FULL})
+        made = await client.data(
+            "mutation($input: CreateWebhookInput!) { createWebhook(input: $input) "
+            "{ webhook { databaseId } } }",
+            {
+                "input": {
+                    "url": receiver.url + "/ok",
+                    "events": ["contact.created"],
+                    "secret": secret,
+                }
+            },
+        )
+        created = await client.data(
+            'mutation { createContact(input: {firstName: "Ada", email: "ada@example.com"}) '
+            "{ contact { databaseId } } }"
+        )
+        await flush(control)
+        [got] = receiver.got
+        payload = Webhook(secret).verify(got.body, got.headers)
+        assert payload["type"] == "contact.created"
+        assert payload["data"]["id"] == created["createContact"]["contact"]["databaseId"]
+        hooked = {a["hook_id"] for a in (await control.get("/deliveries")).body["deliveries"]}
+        assert hooked == {made["createWebhook"]["webhook"]["databaseId"]}
