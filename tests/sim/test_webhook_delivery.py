@@ -4,6 +4,7 @@ receiver on loopback records every delivery."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
 import pytest
@@ -11,6 +12,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 from restloom.sim import SimConfig
+from restloom.sim.config import add_cli_arguments, config_from_args
 from tests.sim.webhook_receiver import (
     CONTACT,
     api_for,
@@ -234,3 +236,18 @@ async def test_stopping_the_sim_ends_pending_retries(receiver, session):
     await sim.stop()
     assert sim.state.webhooks.pending == 0
     assert len(receiver.on("/fail")) == 1
+
+
+def test_cli_flags_reach_the_config():
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    ns = parser.parse_args(
+        ["--webhook-timeout", "2.5", "--webhook-max-failures", "7", "--webhook-retry-base", "0"]
+    )
+    config = config_from_args(ns)
+    assert (config.webhook_timeout, config.webhook_max_failures) == (2.5, 7)
+    assert (config.webhook_retry_base, config.webhook_max_attempts) == (0.0, 8)
+    with pytest.raises(ValueError, match="--webhook-timeout"):
+        config_from_args(parser.parse_args(["--webhook-timeout", "0"]))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--webhook-queue-limit", "0"])
