@@ -113,8 +113,23 @@ class Subscriber:
             if msg["type"] not in ("ping", "pong", "ka"):
                 return msg
 
+    async def error(self, wait: float = 10) -> dict[str, Any]:
+        """The next error (GraphQL errors in `next`, or an `error` message); skips `complete`."""
+        while True:
+            msg = await self.message(wait)
+            if msg["type"] == "complete":
+                continue
+            assert msg["type"] in ("next", "data", "error"), msg
+            errors = msg["payload"] if msg["type"] == "error" else msg["payload"].get("errors")
+            assert errors, msg
+            return dict(errors[0])
+
     async def event(self, wait: float = 10) -> dict[str, Any]:
-        msg = await self.message(wait)
+        """The next event's data; skips `complete` of subscriptions that ended."""
+        while True:
+            msg = await self.message(wait)
+            if msg["type"] != "complete":
+                break
         assert msg["type"] in ("next", "data"), msg
         assert "errors" not in msg["payload"], msg
         return msg["payload"]["data"]
@@ -144,8 +159,21 @@ async def until_listening(sub: Subscriber, send_probe: Any, attempts: int = 50) 
             event = await sub.event(wait=0.2)
         except TimeoutError:
             continue
-        while event["events"]["id"] != sent[-1]:
-            assert event["events"]["id"] in sent, event
+        # Earlier probes (this call's or another subscriber's) may come first.
+        while _id_of(event) != sent[-1]:
             event = await sub.event()
         return
     raise AssertionError("the subscription never received a probe")
+
+
+async def drain(subs: list[Subscriber], send_probe: Any) -> None:
+    """For subscribers already listening: one more probe, read by each up to it."""
+    last = await send_probe()
+    for sub in subs:
+        while _id_of(await sub.event()) != last:
+            pass
+
+
+def _id_of(data: dict[str, Any]) -> str:
+    """The event id in a subscription's data, whichever root field it came through."""
+    return str(next(iter(data.values()))["id"])

@@ -19,7 +19,7 @@ from restloom.graphql.loaders import Loaders
 from restloom.graphql.relay import Node
 from restloom.upstream.api import ListQuery, fetch_page
 from restloom.upstream.client import Caller, Exchange, UpstreamClient
-from restloom.upstream.errors import UpstreamError
+from restloom.upstream.errors import FailureKind, UpstreamError
 
 BACKLOG_PAGE = 100
 MAX_REMEMBERED_OBJECTS = 10_000  # per subscription, for the ordering check
@@ -103,7 +103,7 @@ class EventStream:
         try:
             node = await self._node(event, loaders)
         except UpstreamError as exc:
-            if exc.status in _REFUSED:
+            if exc.status in _REFUSED or exc.kind == FailureKind.NO_CREDENTIAL:
                 self.last_id = event.id
                 return None
             raise GatewayError(

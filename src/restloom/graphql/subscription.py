@@ -86,7 +86,15 @@ async def _stream(
             )
         context.open_subscriptions += 1
     try:
-        stream = EventStream(hub, context.exchange.client, subscriber_caller(context), want)
+        client = context.exchange.client
+        caller = subscriber_caller(context)
+        if client.credential_for(caller) is None:
+            raise GatewayError(
+                "subscriptions read with a credential: send X-API-Key or Authorization in "
+                "the connection's init payload or the handshake",
+                "UNAUTHENTICATED",
+            )
+        stream = EventStream(hub, client, caller, want)
         async for change in stream.run(after):
             yield change
     finally:
