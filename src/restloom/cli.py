@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 
 from restloom.config import ConfigError, Settings, load_settings
 
@@ -226,6 +227,7 @@ async def _demo(args: argparse.Namespace) -> None:
         settings = demo_defaults(
             _settings(args, upstream_url=sim.api_url, api_key=sim_config.full_key)
         )
+        settings = await _demo_webhook(settings, sim.api_url, sim_config.full_key)
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"restloom demo\n"
@@ -238,10 +240,52 @@ async def _demo(args: argparse.Namespace) -> None:
             f"    curl -s {base}/graphql -H 'Content-Type: application/json' \\\n"
             f'      -d \'{{"query": "{{ viewer {{ email }} contacts(first: 3) '
             f"{{ totalCount nodes {{ firstName email }} }} }}\"}}'\n"
-            f"  or paste into GraphiQL:\n{EXAMPLE_QUERY}\n",
+            f"  or paste into GraphiQL:\n{EXAMPLE_QUERY}\n"
+            f"  live changes: the sim sends a webhook to {base}/webhooks/{settings.profile} "
+            f"on every write;\n  run this in one GraphiQL tab and a mutation in another:\n"
+            f"{EXAMPLE_SUBSCRIPTION}\n",
             flush=True,
         )
         await _serve_in_loop(settings)
+
+
+EXAMPLE_SUBSCRIPTION = """\
+    subscription {
+      events { id target action occurredAt actor { email }
+               node { ... on Contact { firstName lastName updatedAt } } }
+    }"""
+
+
+async def _demo_webhook(settings: Settings, api_url: str, key: str) -> Settings:
+    """Register the gateway's receiver with the sim, signed with a secret made for this run.
+
+    A `webhook_secret` given by the environment or --config is used as it is.
+    """
+    import base64
+    import secrets
+
+    import aiohttp
+
+    from restloom.sim.kinds import WEBHOOK_EVENTS
+
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret is not None
+        else "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    )
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    receiver = f"http://{host}:{settings.port}/webhooks/{settings.profile}"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{api_url}/webhooks",
+            json={"url": receiver, "events": list(WEBHOOK_EVENTS), "secret": secret},
+            headers={"X-API-Key": key},
+        ) as resp,
+    ):
+        if resp.status != 201:
+            raise ConfigError(f"demo: the sim refused the webhook ({resp.status})")
+    return settings.model_copy(update={"webhook_secret": SecretStr(secret)})
 
 
 # What the demo changes from `serve`'s defaults, unless the environment or --config says.
