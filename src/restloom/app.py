@@ -39,6 +39,7 @@ from restloom.upstream.base_url import BadBaseUrl
 from restloom.upstream.base_url import resolve as resolve_base_url
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
+from restloom.upstream.orgunits import OrgUnitGate
 
 log = logging.getLogger("restloom.app")
 
@@ -94,6 +95,8 @@ class GraphQLRoute(FrontDoorView):
             request_id=request_id,
             # Refused before execution (TrustCheck); never forwarded when not allowed.
             impersonate_user_id=impersonate if access.may_impersonate else None,
+            # Checked where it is used (upstream.orgunits): a bad one is BAD_USER_INPUT.
+            org_unit=request.headers.get("x-org-unit", "").strip() or None,
         )
         # A WebSocket's context also takes the init payload (connection_params).
         context_type = SocketContext if isinstance(request, WebSocket) else Context
@@ -186,6 +189,9 @@ def create_app(settings: Settings) -> Starlette:
             max_retry_after=settings.max_retry_after,
         )
         app.state.redis = services.redis
+        gateway.client.org_units = OrgUnitGate.build(
+            profile, services.redis, settings.redis_namespace
+        )
         app.state.events = open_hub(settings, profile, services.cache, services.redis, verifier)
         await app.state.events.start()
         observer.attach(gateway.client)

@@ -91,6 +91,9 @@ def remove_member(walk: Walk, call: Call) -> Step:
 RULES = Rules(
     by_field={
         ("Query", "viewer"): viewer,
+        # One read each (a switch to the request's org unit is not the request's cost).
+        ("User", "orgUnits"): viewer,
+        ("User", "activeOrgUnit"): viewer,
         ("Query", "node"): node,
         ("Query", "nodes"): nodes,
         **{("Query", name): lookup for name in ("contact", "resource", "user", "organization")},

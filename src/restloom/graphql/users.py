@@ -19,6 +19,7 @@ from restloom.graphql.connections import (
     sort_of,
 )
 from restloom.graphql.context import Context
+from restloom.graphql.orgunits import OrgUnit, viewer_active_org_unit, viewer_org_units
 from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
 from restloom.graphql.writes import body_of, forget, idempotency_key
 from restloom.upstream.api import ListQuery, fetch_me, update_me
@@ -64,6 +65,21 @@ class User(Node):
     profile: UserProfile
     created_at: datetime | None
     updated_at: datetime | None
+    # Set on `viewer` only: the credential's own org units are the viewer's.
+    is_viewer: strawberry.Private[bool] = False
+
+    @strawberry.field(
+        description="The organizational units the caller's credential may use (viewer only)."
+    )
+    async def org_units(self, info: Info[Context, None]) -> list[OrgUnit] | None:
+        return await viewer_org_units(info, self.is_viewer)
+
+    @strawberry.field(
+        description="The organizational unit this request works in: the `X-Org-Unit` "
+        "header's, else the credential's home unit (viewer only)."
+    )
+    async def active_org_unit(self, info: Info[Context, None]) -> OrgUnit | None:
+        return await viewer_active_org_unit(info, self.is_viewer)
 
     @classmethod
     def from_record(cls, record: Record) -> User:
@@ -100,7 +116,9 @@ async def resolve_viewer(info: Info[Context, None]) -> User | None:
     record = await fetch_me(info.context.exchange)
     # Prime the loader so `user(id:)` on the viewer in the same request costs nothing.
     info.context.loaders.objects("users").prime(str(record["id"]), record)
-    return User.from_record(record)
+    viewer = User.from_record(record)
+    viewer.is_viewer = True
+    return viewer
 
 
 async def resolve_users(

@@ -11,6 +11,7 @@ deadline and the upstream's budget, retries reads, and counts what it did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from restloom.upstream.breaker import CircuitBreaker
 from restloom.upstream.credentials import ANONYMOUS, Credential, auth_headers
 from restloom.upstream.deadline import Deadline
 from restloom.upstream.errors import FailureKind, UpstreamError, error_from_response
+from restloom.upstream.orgunits import OrgUnitGate
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
 from restloom.upstream.ratelimit import RateBudget, hold_off_seconds, wait_turn
@@ -68,6 +70,15 @@ class Caller:
     credential: Credential | None
     request_id: str
     impersonate_user_id: str | None = None
+    # The organizational unit the caller picked (X-Org-Unit); None: the home OU.
+    org_unit: str | None = None
+
+    @property
+    def cache_actor(self) -> str | None:
+        """Who the cache keys name besides the principal: impersonated user and OU."""
+        if self.org_unit is None:
+            return self.impersonate_user_id
+        return f"{self.impersonate_user_id or ''}\x00ou:{self.org_unit}"
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,8 @@ class UpstreamClient:
         self.upstream_id = upstream_id(self.base_url)
         # Logs, metrics and a trace span per call (restloom.observability); None: unwatched.
         self.observer: CallObserver | None = None
+        # Keeps each call in the organizational unit it needs (upstream.orgunits).
+        self.org_units: OrgUnitGate | None = None
 
     def exchange(self, caller: Caller, deadline: Deadline | None = None) -> Exchange:
         return Exchange(self, caller, deadline or Deadline.after(self.request_deadline))
@@ -437,9 +450,7 @@ class Exchange:
         if self._view is None and self.client.cache is not None:
             credential = self.client.credential_for(self.caller)
             if credential is not None:  # without one the call fails before it is sent
-                self._view = self.client.cache.view(
-                    credential.principal, self.caller.impersonate_user_id
-                )
+                self._view = self.client.cache.view(credential.principal, self.caller.cache_actor)
         return self._view
 
     async def _send(
@@ -471,18 +482,24 @@ class Exchange:
             client.breaker.release(ticket)
             raise
         self.stats.requests += 1
+        gate = client.org_units
         try:
-            response = await client.send(
-                self.caller,
-                method,
-                path,
-                params,
-                json,
-                extra_headers,
-                public=public,
-                time_limit=timeout,
-                attempt=attempt,
-            )
+            async with (
+                gate.hold(client, self.caller, timeout)
+                if gate is not None and gate.governs(self.caller, method, path)
+                else contextlib.nullcontext()
+            ):
+                response = await client.send(
+                    self.caller,
+                    method,
+                    path,
+                    params,
+                    json,
+                    extra_headers,
+                    public=public,
+                    time_limit=timeout,
+                    attempt=attempt,
+                )
         except UpstreamError as error:
             if error.kind is FailureKind.TIMEOUT and timeout < client.call_timeout:
                 # Cut short by this request's deadline: that says nothing about the upstream.

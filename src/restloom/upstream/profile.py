@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from restloom.upstream.featurespecs import JobsSpec, OrgUnitsSpec, SessionSpec
 from restloom.upstream.templates import TEMPLATE_PATH, Template, cached_template, parse_template
 
 
@@ -216,6 +217,11 @@ class Profile(_Model):
     # Map fields that a PATCH replaces wholesale (keys not sent are removed, like
     # MOCO's custom_properties): restloom reads the current map and sends it merged.
     replace_on_patch: tuple[str, ...] = ()
+    # Features only some upstreams have (restloom.upstream.featurespecs); None: absent,
+    # and the GraphQL fields built on them say "not supported by this upstream".
+    org_units: OrgUnitsSpec | None = None
+    jobs: JobsSpec | None = None
+    session: SessionSpec | None = None
 
     # TOML has no null: an empty string (or `batch = false`) says "none".
     _empty_is_none = field_validator("item_key")(lambda value: value or None)
@@ -400,6 +406,7 @@ MOCO = Profile(
     },
     rate_limit=RateLimitSpec(requests=15, per_seconds=15),
     replace_on_patch=("custom_properties",),
+    session=SessionSpec(),
 )
 
 # Seed 003: HTTP Basic, page + limit with {data, total, page, limit}, flat error bodies.
@@ -416,6 +423,8 @@ TEMPLATE = Profile(
     item_key=None,
     unsupported_fields=("custom_properties",),
     rate_limit=RateLimitSpec(requests=100, per_seconds=60),
+    org_units=OrgUnitsSpec(),
+    jobs=JobsSpec(),
 )
 
 BUILTIN_PROFILES: dict[str, Profile] = {p.name: p for p in (MOSSDESK, MOCO, TEMPLATE)}
