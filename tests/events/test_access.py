@@ -104,3 +104,34 @@ async def test_with_a_service_key_a_subscriber_without_credential_reads_through_
 
         await until_listening(sub, send)
         await sub.close()
+
+
+async def test_subscriptions_sharing_a_credential_share_one_read_per_event(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    full = [
+        await Subscriber.connect(http, events_gateway.url, {"X-API-Key": FULL_KEY})
+        for _ in range(3)
+    ]
+    read = await Subscriber.connect(http, events_gateway.url, {"X-API-Key": READ_KEY})
+    subs = [*full, read]
+
+    async def send() -> str:
+        return str((await deliver(http, events_gateway.url, contact_event(cid)))[1]["id"])
+
+    for sub in subs:
+        await sub.subscribe()
+        await until_listening(sub, send)
+    await drain(subs, send)
+    stats = SimStats(http, sim.url)
+    await stats.reset()
+    status, answer = await deliver(http, events_gateway.url, contact_event(cid))
+    assert status == 202
+    for sub in subs:
+        got = (await sub.event())["events"]
+        assert got["id"] == answer["id"] and got["node"]["databaseId"] == cid
+    # One read for the three subscriptions of the full key, one for the read-only key.
+    assert await stats.requests() == 2
+    for sub in subs:
+        await sub.close()

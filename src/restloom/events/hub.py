@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as redis
 
@@ -12,6 +12,7 @@ from restloom.events.broker import Broker, MemoryBroker, Retention
 from restloom.events.model import Event
 from restloom.events.redisbroker import RedisBroker
 from restloom.events.replay import MemoryReplayGuard, RedisReplayGuard, ReplayGuard
+from restloom.events.sharedreads import SharedReads
 from restloom.events.signatures import Style, Verifier
 from restloom.upstream.client import upstream_id
 from restloom.upstream.profile import Profile
@@ -35,6 +36,7 @@ class EventHub:
     cache: ReadCache | None
     profile: Profile
     limits: SubscriptionLimits
+    reads: SharedReads = field(default_factory=SharedReads)
 
     async def start(self) -> None:
         await self.broker.start()

@@ -39,6 +39,12 @@ class EventStream:
         self.last_id: str | None = None  # the last event handled (delivered or withheld)
         self._told: OrderedDict[tuple[str, str], datetime] = OrderedDict()
         self._may_list: dict[str, tuple[bool, float]] = {}
+        # Who reads, for sharing one read per event between subscriptions (sharedreads).
+        credential = client.credential_for(caller)
+        self._principal = (
+            credential.principal if credential is not None else "",
+            caller.impersonate_user_id or "",
+        )
 
     async def run(self, after: str | None) -> AsyncIterator[ChangeEvent]:
         subscriber = Subscriber(self.want.matches, self.hub.limits.max_queued)
@@ -123,7 +129,12 @@ class EventStream:
         if event.action == "delete" or event.collection is None or event.object_id is None:
             return None
         _, convert = NODE_LOADERS[event.collection]
-        return convert(await loaders.objects(event.collection).load(event.object_id))
+        collection, object_id = event.collection, event.object_id
+        record = await self.hub.reads.read(
+            (event.id, *self._principal),
+            lambda: loaders.objects(collection).load(object_id),
+        )
+        return convert(record)
 
     async def _may_see_gone(self, event: Event, exchange: Exchange) -> bool:
         """A deleted object cannot be read: told if it was told of it, or may list its kind."""
