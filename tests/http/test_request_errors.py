@@ -5,9 +5,13 @@ the X-Request-Id header, and no upstream call, whatever the client accepts.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import aiohttp
 import pytest
 
+from restloom.config import Settings
+from restloom.sim.server import SimServer
 from tests.http.support import (
     BOTH,
     GRAPHQL_RESPONSE_JSON,
@@ -259,3 +263,22 @@ async def test_graphiql_still_answers_a_browser(
     reply = await exchange(http, gateway.url, "GET", accept="text/html,application/xhtml+xml")
     assert reply.status == 200
     assert b"graphiql" in reply.raw.lower()
+
+
+@pytest.fixture
+async def small_body_gateway(sim: SimServer) -> AsyncIterator[GatewayServer]:
+    async with GatewayServer(Settings(upstream_url=sim.url, max_body_bytes=4096)) as gateway:
+        yield gateway
+
+
+@pytest.mark.parametrize("accept", BOTH)
+async def test_a_body_over_the_cap_is_413_with_the_request_id(
+    http: aiohttp.ClientSession, small_body_gateway: GatewayServer, accept: str
+) -> None:
+    body = b'{"query": "{ __typename }", "x": "' + b"x" * 5000 + b'"}'
+    reply = await exchange(
+        http, small_body_gateway.url, body=body, accept=accept, headers={"X-Request-Id": "big-1"}
+    )
+    assert_request_error(reply, 413, "REQUEST_TOO_LARGE", "big-1")
+    assert reply.body["errors"][0]["extensions"]["limit"] == 4096
+    assert reply.media_type == accept

@@ -8,9 +8,12 @@ is closed (the rest of the body is never read).
 
 from __future__ import annotations
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from restloom.frontdoor.errors import error_body
+from restloom.frontdoor.negotiate import APPLICATION_JSON, response_media_type
+from restloom.frontdoor.request_id import request_id_of
 
 
 class BodyTooLarge(Exception):
@@ -28,10 +31,10 @@ class BodyLimit:
             return
         declared = _content_length(scope)
         if declared == -1:
-            await self._refuse(send, 400, "Content-Length is not a number")
+            await self._refuse(scope, send, 400, "Content-Length is not a number")
             return
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(send, 413, self._too_large())
+            await self._refuse(scope, send, 413, self._too_large())
             return
         received = 0
         started = False
@@ -56,21 +59,27 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # pragma: no cover - the body is read before any answer starts
                 raise
-            await self._refuse(send, 413, self._too_large())
+            await self._refuse(scope, send, 413, self._too_large())
 
     def _too_large(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes"
 
-    async def _refuse(self, send: Send, status: int, message: str) -> None:
+    async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
+        connection = HTTPConnection(scope)
+        request_id = request_id_of(connection)
         extensions = {"limit": self.max_bytes} if status == 413 else {}
-        body = error_body(status, message, **extensions)
+        body = error_body(status, message, requestId=request_id, **extensions)
+        # Before routing, so for any path: the client's named preference, else plain JSON.
+        accept = connection.headers.get("accept")
+        media_type = (response_media_type(accept) if accept else None) or APPLICATION_JSON
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", f"{media_type}; charset=utf-8".encode()),
                     (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode()),
                     # The rest of the body is never read: this connection cannot be reused.
                     (b"connection", b"close"),
                 ],
