@@ -28,6 +28,7 @@ from restloom.graphiql import STATIC_PATH, graphiql_html, static_mount
 from restloom.graphql.context import Context
 from restloom.graphql.limits import DocumentLimits
 from restloom.graphql.relay import CursorCodec
+from restloom.graphql.response_cache import ResponseCache
 from restloom.graphql.schema import build_schema
 from restloom.graphql.subscription import SocketContext
 from restloom.graphql.trust import Access, TrustPolicy
@@ -40,6 +41,7 @@ from restloom.upstream.base_url import resolve as resolve_base_url
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.orgunits import OrgUnitGate
+from restloom.upstream.readcache import ReadCache
 
 log = logging.getLogger("restloom.app")
 
@@ -151,6 +153,14 @@ def cursor_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def response_cache(settings: Settings, cache: ReadCache | None) -> ResponseCache | None:
+    """Whole responses, when asked for and the read cache caches something."""
+    caching = settings.cache_ttl > 0 or any(ttl > 0 for ttl in settings.cache_ttls.values())
+    if not settings.response_cache or not caching or cache is None:
+        return None
+    return ResponseCache(cache)
+
+
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
     if settings.upstream_url is None:
@@ -189,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
             max_retry_after=settings.max_retry_after,
         )
         app.state.redis = services.redis
+        app.state.response_cache = response_cache(settings, services.cache)
         gateway.client.org_units = OrgUnitGate.build(
             profile, services.redis, settings.redis_namespace
         )

@@ -26,6 +26,7 @@ from restloom.graphql.organizations import (
 )
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
+from restloom.graphql.response_cache import ResponseCaching
 from restloom.graphql.subscription import Subscription
 from restloom.graphql.trust import TrustCheck
 from restloom.graphql.upstream_stats import UpstreamStats
@@ -175,6 +176,8 @@ def build_schema(
         ErrorFormatter,
         TrustCheck,
         lambda: CostLimit(limit=max_upstream_requests),
+        # After the trust check and the cost limit: a cached answer skips execution only.
+        ResponseCaching,
     ]
     if upstream_stats:
         extensions.append(UpstreamStats)

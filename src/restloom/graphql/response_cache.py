@@ -1,0 +1,284 @@
+"""Whole responses of repeated queries, kept while everything they read is unchanged.
+
+A repeated query answered from here skips execution altogether: one store lookup and
+one version-token read instead of every field of the response.
+
+Key. The caller's principal (a hash of its credential), the impersonated user, every
+other part of the upstream caller (organizational unit...), the document, the
+operation name and the variables. Two principals never share an entry.
+
+Validity. The entry carries the version token of every scope the execution read
+(`readcache`: each collection it read, and the principal's own scope). A lookup reads
+the current tokens (one MGET, as any cached read does) and answers only when all are
+the same: a write through restloom, on any instance sharing the store, replaces a
+token and the next lookup misses at once. A scope with an invalidation not yet in the
+store (`pendingtokens`) is a miss.
+
+What is kept. Only query operations, only results without errors, and only when the
+request fetched everything it read from the upstream, each read cacheable (a type
+with a TTL, not refused by the upstream's Cache-Control), so the age of what it holds
+is known; the entry lives as long as the shortest of those TTLs. A request that read
+something from the read cache (or shared another request's call) does not store its
+response: how long those entries had left is not known. A request that read from a
+type without a TTL, or on an upstream whose calls switch organizational units, is
+never kept.
+
+On by default (`response_cache`) whenever the read cache caches something; it uses the
+same store (memory or Redis), so with Redis every instance shares it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+import orjson
+from strawberry.extensions import SchemaExtension
+
+from graphql import ExecutionResult, OperationType, get_operation_ast
+from restloom.upstream.cache import CacheUnavailable
+from restloom.upstream.cachedread import (
+    Params,
+    Read,
+    Source,
+    StoredResponse,
+    ttl_for_response,
+)
+from restloom.upstream.client import Caller, Exchange
+from restloom.upstream.pages import Record
+from restloom.upstream.readcache import MISSING, CacheView, ReadCache
+
+# Caller fields that are not about whose data it is.
+_NOT_KEYED = frozenset({"credential", "request_id"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    data: dict[str, Any]
+    reads: int  # the cached reads this answer stands for (`extensions.upstream.cacheHits`)
+
+
+class RecordingView(CacheView):
+    """A request's cache view that also notes whether its response may be kept, and how long."""
+
+    def __init__(self, cache: ReadCache, principal: str, actor: str | None) -> None:
+        super().__init__(cache, principal, actor)
+        self.principal = principal
+        self.keepable = True
+        self.ttl = math.inf
+        # Responses and records read: what a hit on the kept response stands for.
+        self.reads = 0
+
+    async def read_through(
+        self, path: str, params: Params, fetch: Callable[[], Awaitable[StoredResponse]]
+    ) -> Read:
+        collection = self._collection_of(path)
+        if collection is None or self._cache.pending.dirty(self._scopes(collection)):
+            self.keepable = False  # read through: nothing holds it
+            return await super().read_through(path, params, fetch)
+        type_ttl = self._cache.policy.ttl(collection)
+        honour = self._cache.profile.honour_cache_control
+
+        async def fetch_and_note() -> StoredResponse:
+            response = await fetch()
+            self.reads += 1
+            ok = response.status == 200
+            self._note(ttl_for_response(response.headers, type_ttl, honour) if ok else 0.0)
+            return response
+
+        read = await super().read_through(path, params, fetch_and_note)
+        if read.source is not Source.UPSTREAM:
+            self.keepable = False  # from the cache or another request: its age is unknown
+        return read
+
+    async def lookup_records(self, collection: str, ids: Sequence[str]) -> dict[str, Record]:
+        found = await super().lookup_records(collection, ids)
+        if found:
+            self.keepable = False
+        return found
+
+    async def keep_records(self, collection: str, records: Mapping[str, Record]) -> None:
+        if self._cache.pending.dirty(self._scopes(collection)):
+            self.keepable = False
+        self._note(self._cache.policy.ttl(collection))
+        self.reads += len(records)
+        await super().keep_records(collection, records)
+
+    def _note(self, ttl: float) -> None:
+        if ttl <= 0:
+            self.keepable = False
+        self.ttl = min(self.ttl, ttl)
+
+    async def current_tokens(self, scopes: list[str]) -> list[str] | None:
+        """The tokens of `scopes` now (MISSING where there is none); None: store unavailable."""
+        if self._cache.pending.dirty(scopes):
+            return None
+        return await self._tokens(scopes)
+
+    def tokens_read(self) -> dict[str, str] | None:
+        """Every scope this request read, with its token; None if one is unknown or missing."""
+        tokens: dict[str, str] = {}
+        for scope, future in self._versions.items():
+            token = future.result() if future.done() and not future.cancelled() else None
+            if token is None or token == MISSING:
+                return None
+            tokens[scope] = token
+        return tokens
+
+
+class ResponseCache:
+    """Process-wide: the read cache's store, namespace and invalidation state."""
+
+    def __init__(self, cache: ReadCache) -> None:
+        self.cache = cache
+        self.hits = 0  # answers given from here, in this process
+        self.kept = 0  # responses stored from this process
+
+    def view_for(self, exchange: Exchange) -> RecordingView | None:
+        """Install a recording view on a fresh exchange; None when this one cannot be cached."""
+        client = exchange.client
+        # An upstream with organizational units answers by the unit active upstream.
+        if client.cache is not self.cache or getattr(client.profile, "org_units", None):
+            return None
+        credential = client.credential_for(exchange.caller)
+        if credential is None or exchange._view is not None:
+            return None
+        caller = exchange.caller
+        actor = getattr(caller, "cache_actor", caller.impersonate_user_id)
+        view = RecordingView(self.cache, credential.principal, actor)
+        # The exchange reads through this view from now on (it creates its own otherwise).
+        exchange._view = view
+        return view
+
+    def key(
+        self,
+        principal: str,
+        caller: Caller,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> str | None:
+        try:
+            given = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None  # not JSON (cannot come from HTTP): not worth a key
+        material = b"\x00".join(
+            (
+                _caller_material(caller),
+                query.encode(),
+                (operation_name or "").encode(),
+                given,
+            )
+        )
+        digest = hashlib.sha256(material).hexdigest()[:40]
+        return f"{self.cache.namespace}:resp:{principal}:{digest}"
+
+    async def lookup(self, view: RecordingView, key: str) -> Hit | None:
+        [entry] = await self._get(key)
+        if not _is_entry(entry):
+            return None
+        scopes = list(entry["v"])
+        current = await view.current_tokens(scopes)
+        if current is None or current != [entry["v"][s] for s in scopes]:
+            return None
+        self.hits += 1
+        return Hit(entry["d"], entry["n"])
+
+    async def keep(self, view: RecordingView, key: str, data: dict[str, Any]) -> bool:
+        if not view.keepable or not (0 < view.ttl < math.inf):
+            return False
+        tokens = view.tokens_read()
+        if not tokens or self.cache.pending.dirty(list(tokens)):
+            return False
+        try:
+            entry = {"v": tokens, "n": view.reads, "d": data}
+            await self.cache.store.set_many([(key, entry)], view.ttl)
+        except CacheUnavailable as exc:
+            self.cache.warn_unavailable(exc)
+            return False
+        self.kept += 1
+        return True
+
+    async def _get(self, key: str) -> list[Any]:
+        try:
+            return await self.cache.store.get_many([key])
+        except CacheUnavailable as exc:
+            self.cache.warn_unavailable(exc)
+            return [None]
+
+
+def _caller_material(caller: Caller) -> bytes:
+    if not is_dataclass(caller):
+        return repr(caller).encode()
+    parts = [
+        f"{f.name}={getattr(caller, f.name)!r}" for f in fields(caller) if f.name not in _NOT_KEYED
+    ]
+    return "\x00".join(parts).encode()
+
+
+def _is_entry(value: Any) -> bool:
+    # Anything else was written by another version of restloom: a miss.
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("v"), dict)
+        and all(isinstance(t, str) for t in value["v"].values())
+        and isinstance(value.get("n"), int)
+        and isinstance(value.get("d"), dict)
+    )
+
+
+class ResponseCaching(SchemaExtension):
+    """Answers a repeated query from the response cache; keeps a fresh query's response.
+
+    Last of the extensions: the trust check and the cost limit have had their say.
+    The app puts its `ResponseCache` in `app.state.response_cache` (None: off).
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        plan = await self._answer_or_plan()
+        yield
+        result = ctx.result
+        if (
+            plan is not None
+            and isinstance(result, ExecutionResult)
+            and not result.errors
+            and isinstance(result.data, dict)
+        ):
+            responses, view, key = plan
+            await responses.keep(view, key, result.data)
+
+    async def _answer_or_plan(self) -> tuple[ResponseCache, RecordingView, str] | None:
+        ctx = self.execution_context
+        responses = _response_cache_of(ctx.context)
+        exchange = getattr(ctx.context, "exchange", None)
+        document = ctx.graphql_document
+        if responses is None or exchange is None or document is None or ctx.result is not None:
+            return None
+        operation = get_operation_ast(document, ctx.operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY or not ctx.query:
+            return None
+        view = responses.view_for(exchange)
+        if view is None:
+            return None
+        key = responses.key(
+            view.principal, exchange.caller, ctx.query, ctx.operation_name, ctx.variables
+        )
+        if key is None:
+            return None
+        hit = await responses.lookup(view, key)
+        if hit is not None:
+            # A result set here is returned instead of executing: 0 upstream calls.
+            ctx.result = ExecutionResult(data=hit.data)
+            exchange.stats.cache_hits += hit.reads
+            return None
+        return responses, view, key
+
+
+def _response_cache_of(context: object) -> ResponseCache | None:
+    app = getattr(getattr(context, "request", None), "app", None)
+    found = getattr(getattr(app, "state", None), "response_cache", None)
+    return found if isinstance(found, ResponseCache) else None
