@@ -94,6 +94,7 @@ RULES = Rules(
         # One read each (a switch to the request's org unit is not the request's cost).
         ("User", "orgUnits"): viewer,
         ("User", "activeOrgUnit"): viewer,
+        ("Query", "session"): viewer,
         ("Query", "node"): node,
         ("Query", "nodes"): nodes,
         **{("Query", name): lookup for name in ("contact", "resource", "user", "organization")},

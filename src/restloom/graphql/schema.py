@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import ExecutionContext, Info
 
 from graphql import GraphQLError
-from restloom.graphql import auth, contacts, organizations, resources, users, webhooks
+from restloom.graphql import auth, contacts, organizations, resources, session, users, webhooks
 from restloom.graphql.checks import DocumentChecks
 from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
@@ -27,6 +27,7 @@ from restloom.graphql.organizations import (
 from restloom.graphql.relay import Connection, Node, from_global_id
 from restloom.graphql.resources import Resource, resolve_resource, resolve_resources
 from restloom.graphql.response_cache import ResponseCaching
+from restloom.graphql.session import Session
 from restloom.graphql.subscription import Subscription
 from restloom.graphql.trust import TrustCheck
 from restloom.graphql.upstream_stats import UpstreamStats
@@ -99,6 +100,10 @@ class Query:
     )
     webhook: Webhook | None = strawberry.field(resolver=resolve_webhook)
     webhooks: Connection[Webhook] | None = strawberry.field(resolver=resolve_webhooks)
+    session: Session | None = strawberry.field(
+        resolver=session.resolve_session,
+        description="Whether the caller's API key is valid (upstreams with a session: moco).",
+    )
 
 
 def mutation(resolver: Callable[..., object], description: str | None = None) -> Any:
@@ -123,7 +128,10 @@ class Mutation:
     delete_webhook = mutation(webhooks.delete_webhook)
     test_webhook = mutation(webhooks.test_webhook, "Ask the upstream to send a test event.")
     update_viewer = mutation(users.update_viewer, "Update the caller's own user.")
-    login = mutation(auth.login, "Exchange email and password for tokens.")
+    login = mutation(
+        session.login,
+        "Exchange email and password for tokens (moco: the user's API key, as accessToken).",
+    )
     refresh_token = mutation(
         auth.refresh_token, "A new token pair; the old refresh token stops working."
     )
