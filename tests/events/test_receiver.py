@@ -222,3 +222,31 @@ async def test_moco_style_signature_over_the_raw_body(http: aiohttp.ClientSessio
             assert event["objectId"] == str(contact["id"])
             assert event["node"]["databaseId"] == str(contact["id"])
             await sub.close()
+
+
+async def test_events_about_objects_without_a_type_are_accepted_but_not_delivered(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, events_gateway.url)
+    await probe(http, events_gateway, sub, cid)
+    member = orjson.dumps(
+        {"type": "member.added", "data": {"id": "usr_1", "organization_id": "org_1"}}
+    )
+    activity = orjson.dumps({"type": "activity.created", "data": {"id": "act_1"}})
+    assert (await deliver(http, events_gateway.url, member))[0] == 202
+    assert (await deliver(http, events_gateway.url, activity))[0] == 202
+    # No object restloom can read to check the subscriber's access with: withheld.
+    after = await deliver(http, events_gateway.url, contact_event(cid))
+    assert (await sub.event())["events"]["id"] == after[1]["id"]
+    await sub.close()
+
+
+def test_an_unusable_webhook_secret_stops_start_up(sim: SimServer) -> None:
+    import pytest
+
+    from restloom.app import create_app
+    from restloom.config import ConfigError
+
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        create_app(Settings(upstream_url=sim.url, webhook_secret="whsec_!!not base64!!"))

@@ -78,7 +78,6 @@ class RedisBroker:
         self._publish = self._client.register_script(_PUBLISH)
         self._reader: asyncio.Task[None] | None = None
         self._last_warning = 0.0
-        self.started = asyncio.Event()  # the reader knows where the stream ends
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever())
@@ -118,7 +117,6 @@ class RedisBroker:
 
     async def _read_forever(self) -> None:
         last = await self._newest_id()
-        self.started.set()
         while True:
             try:
                 answer = await self._client.xread(

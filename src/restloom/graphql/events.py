@@ -42,8 +42,6 @@ class EventTarget(Enum):
     USER = "users"
     ORGANIZATION = "organizations"
     WEBHOOK = "webhooks"
-    MEMBER = "members"
-    OTHER = "other"
 
 
 # Collection -> (GraphQL type name, record -> node) for the objects an event can carry.
@@ -58,10 +56,8 @@ _TYPE_NAMES = {type_name for type_name, _ in NODE_LOADERS.values()}
 
 
 def target_of(event: Event) -> EventTarget:
-    try:
-        return EventTarget(event.collection)
-    except ValueError:
-        return EventTarget.OTHER
+    """Only events about these kinds are delivered (see EventStream._prepare)."""
+    return EventTarget(event.collection)
 
 
 @strawberry.type(description="A change the upstream reported through a webhook.")
@@ -119,8 +115,9 @@ class EventFilter:
     object_ids: frozenset[str] | None
 
     def matches(self, event: Event) -> bool:
-        collection = event.collection if event.collection in NODE_LOADERS else "other"
-        if self.collections is not None and collection not in self.collections:
+        if event.collection not in NODE_LOADERS:
+            return False  # nothing to check a subscriber's access with: never delivered
+        if self.collections is not None and event.collection not in self.collections:
             return False
         if self.actions is not None and event.action not in self.actions:
             return False
