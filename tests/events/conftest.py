@@ -61,3 +61,9 @@ async def sim_deliveries(http: aiohttp.ClientSession, sim_url: str) -> list[dict
         assert resp.status == 200
     async with http.get(f"{sim_url}/__sim/deliveries") as resp:
         return list((await resp.json())["deliveries"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "max_age(seconds): the gateway_with fixture's event_retention_seconds"
+    )

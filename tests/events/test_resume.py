@@ -3,6 +3,7 @@ moved on, limits per connection, and out-of-order deliveries that never regress.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -25,13 +26,22 @@ BROKERS = ["memory", "redis"]
 async def gateway_with(
     request: pytest.FixtureRequest, sim: SimServer
 ) -> AsyncIterator[tuple[GatewayServer, str]]:
-    """A gateway keeping only 5 events, on the in-process broker or on Redis."""
+    """A gateway keeping only 5 events, in-process or on Redis; `@pytest.mark.max_age(s)`
+    also drops those older than s seconds."""
+    marker = request.node.get_closest_marker("max_age")
+    max_age = float(marker.args[0]) if marker else 3600.0
     extra: dict[str, object] = {}
     if request.param == "redis":
         url = await require_redis()
         namespace = f"restloom-test-{uuid.uuid4().hex[:12]}"
         extra = {"redis_url": url, "redis_namespace": namespace, "cursor_secret": "x" * 16}
-    settings = Settings(upstream_url=sim.url, webhook_secret=SECRET, event_retention=5, **extra)
+    settings = Settings(
+        upstream_url=sim.url,
+        webhook_secret=SECRET,
+        event_retention=5,
+        event_retention_seconds=max_age,
+        **extra,
+    )
     try:
         async with GatewayServer(settings) as gw:
             yield gw, request.param
@@ -179,3 +189,21 @@ async def test_a_slow_subscriber_is_ended_with_where_to_resume(
         await sub.subscribe(variables={"after": resume})
         assert [(await sub.event())["events"]["id"] for _ in ids[1:]] == ids[1:]
         await sub.close()
+
+
+@pytest.mark.max_age(1.0)
+async def test_events_older_than_the_retention_age_are_gone(
+    sim: SimServer, http: aiohttp.ClientSession, gateway_with: tuple[GatewayServer, str]
+) -> None:
+    gw, _ = gateway_with
+    cid = await first_contact(http, sim.url)
+    first, _second = await publish(http, gw, cid, 2)
+    await asyncio.sleep(1.2)  # both now older than the 1 s retention
+    [recent] = await publish(http, gw, cid, 1)  # publishing trims by age
+    sub = await Subscriber.connect(http, gw.url, {"X-API-Key": FULL_KEY})
+    await sub.subscribe(variables={"after": first})
+    assert (await sub.error())["extensions"]["code"] == "EVENTS_GONE"
+    await sub.subscribe(variables={"after": recent})  # nothing missed: waits for live events
+    [live] = await publish(http, gw, cid, 1)
+    assert (await sub.event())["events"]["id"] == live
+    await sub.close()
