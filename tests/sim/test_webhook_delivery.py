@@ -94,6 +94,7 @@ async def test_a_hook_is_disabled_after_n_consecutive_failures(receiver, session
         assert payload["data"]["id"] == failing["id"]
         assert payload["data"]["object"]["active"] is False
         assert payload["data"]["actor_id"] is None
+        assert failing["secret"].split("_", 1)[1].encode() not in notice.body
 
         await api.post("/contacts", json=CONTACT)
         await flush(control)
