@@ -1,7 +1,8 @@
 """The HTTP front door: what a request must be before GraphQL sees it.
 
 Body size (413 before the body is read whole), CORS for browsers (`cors_origins`),
-exact media types (415), and request errors as JSON.
+exact media types (415), the response's media type from `Accept` (negotiate.py), the
+draft's GraphQL-over-HTTP status codes (answer.py), and request errors as JSON.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class FrontDoorView(GraphQL):
             raise RequestRejected(
                 405, f"{request.method[:20]} is not supported: use GET or POST", allow="GET, POST"
             )
-        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.render_graphql_ide(request)
         media_type = response_media_type(request.headers.get("accept"))
         if media_type is None:
