@@ -95,6 +95,8 @@ RULES = Rules(
         ("User", "orgUnits"): viewer,
         ("User", "activeOrgUnit"): viewer,
         ("Query", "session"): viewer,
+        # Polls, not counted against a request: one poller per job, within the rate budget.
+        ("Subscription", "jobCompleted"): viewer,
         ("Query", "node"): node,
         ("Query", "nodes"): nodes,
         **{("Query", name): lookup for name in ("contact", "resource", "user", "organization")},

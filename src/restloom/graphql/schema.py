@@ -11,12 +11,22 @@ import strawberry
 from strawberry.types import ExecutionContext, Info
 
 from graphql import GraphQLError
-from restloom.graphql import auth, contacts, organizations, resources, session, users, webhooks
+from restloom.graphql import (
+    auth,
+    contacts,
+    jobs,
+    organizations,
+    resources,
+    session,
+    users,
+    webhooks,
+)
 from restloom.graphql.checks import DocumentChecks
 from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
 from restloom.graphql.cost import CostLimit
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
+from restloom.graphql.jobs import Job
 from restloom.graphql.limits import DEFAULT_LIMITS, DocumentGate, DocumentLimits
 from restloom.graphql.observe import OperationObserver
 from restloom.graphql.organizations import (
@@ -62,11 +72,13 @@ async def _load_node(info: Info[Context, None], id: str, argument: str) -> Node:
     # The id inside a global id is as untrusted as any: it must be one of the upstream's.
     if (
         decoded is None
-        or decoded[0] not in NODE_TYPES
+        or (decoded[0] not in NODE_TYPES and decoded[0] != "Job")
         or not valid_id(info.context.profile, decoded[1])
     ):
         raise bad_user_input(f"`{argument}`: {id[:80]!r} is not a valid node id", argument)
     type_name, database_id = decoded
+    if type_name == "Job":
+        return await jobs.load_job(info, database_id)  # read as it is now, one by one
     collection, convert = NODE_TYPES[type_name]
     return convert(await info.context.loaders.objects(collection).load(database_id))
 
@@ -137,6 +149,10 @@ class Mutation:
     )
     logout = mutation(auth.logout, "Revoke the bearer token this request carries.")
     register = mutation(auth.register)
+    import_contact = mutation(
+        jobs.import_contact,
+        "Create a contact as asynchronous work (202): the payload's job says when it is done.",
+    )
 
 
 class GatewaySchema(strawberry.Schema):
@@ -193,7 +209,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Contact, Resource, User, Organization, Webhook],
+        types=[Contact, Resource, User, Organization, Webhook, Job],
         extensions=extensions,
     )
     schema.hide_suggestions = not field_suggestions

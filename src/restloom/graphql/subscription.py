@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from restloom.events.hub import EventHub
+from restloom.graphql import jobs
 from restloom.graphql.context import Context
 from restloom.graphql.errors import GatewayError
 from restloom.graphql.events import (
@@ -131,6 +132,15 @@ class Subscription:
     ) -> AsyncGenerator[ChangeEvent, None]:
         async for change in _stream(info, [EventTarget.CONTACT], None, [id], after):
             yield change
+
+    @strawberry.subscription(
+        description="One message when the job has succeeded or failed (restloom polls it)."
+    )
+    async def job_completed(
+        self, info: Info[Context, None], id: jobs.JobId
+    ) -> AsyncGenerator[jobs.Job, None]:
+        async for job in jobs.job_completion(info, id, subscriber_caller(info.context)):
+            yield job
 
     @strawberry.subscription(description="Changes to one resource.")
     async def resource_changed(
