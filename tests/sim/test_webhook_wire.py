@@ -95,6 +95,12 @@ async def test_a_secret_the_caller_chose_signs_and_is_never_echoed(receiver, ses
         )
         assert bad.status == 400
         assert bad.error["field"] == "secret"
+        long_url = receiver.url + "/" + "x" * 2100
+        too_long = await api.post(
+            "/webhooks", json={"url": long_url, "events": ["contact.created"]}
+        )
+        assert too_long.status == 400
+        assert too_long.error["field"] == "url"
 
 
 async def test_only_subscribed_events_reach_a_hook(receiver, session):

@@ -55,7 +55,7 @@ def create_record(kind_name: str) -> Handler:
             v.fields["member_count"] = 1
         made_secret = None
         if kind_name == "webhooks":
-            made_secret = webhooks.prepare_secret(ctx, v, creating=True)
+            made_secret = webhooks.prepare(ctx, v, creating=True)
         now = utcnow()
         record = ctx.state.data.insert(
             kind_name, v.fields, now, hidden=v.hidden, custom_properties=v.custom_properties
@@ -91,7 +91,7 @@ def patch_record(kind_name: str) -> Handler:
         if kind_name == "organizations":
             _check_unique_slug(ctx, v.fields["slug"], record.id)
         if kind_name == "webhooks":
-            webhooks.prepare_secret(ctx, v, creating=False)
+            webhooks.prepare(ctx, v, creating=False)
             webhooks.mark_callable(ctx, record)
         _apply(record, v)
         emit(ctx, kind_name, "updated", record)

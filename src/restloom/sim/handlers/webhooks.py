@@ -21,8 +21,18 @@ from restloom.sim.records import Record
 from restloom.sim.results import Payload, Result
 from restloom.sim.validation import Validated
 
+# Longer URLs are refused: the sim calls this URL, and nobody's receiver needs more.
+MAX_URL_CHARS = 2048
 
-def prepare_secret(ctx: Ctx, v: Validated, *, creating: bool) -> str | None:
+
+def prepare(ctx: Ctx, v: Validated, *, creating: bool) -> str | None:
+    """Checks before a create or update is stored; returns the secret made, if any."""
+    if len(str(v.fields.get("url") or "")) > MAX_URL_CHARS:
+        raise errors.validation("url", f"url must be at most {MAX_URL_CHARS} characters")
+    return _secret(ctx, v, creating=creating)
+
+
+def _secret(ctx: Ctx, v: Validated, *, creating: bool) -> str | None:
     """Check a sent secret, or make one on create; returns the one made, if any."""
     style = ctx.state.config.style
     sent = v.hidden.get("secret")
