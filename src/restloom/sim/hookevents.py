@@ -140,6 +140,7 @@ def emit(
     state = ctx.state
     style = state.style
     name = f"{TARGETS[kind]}.{action}"
+    # A membership has no id of its own: its events name the member's user id.
     object_kind = "users" if kind == "members" else kind
     extra = None
     if organization_id is not None:
