@@ -207,3 +207,25 @@ async def test_events_older_than_the_retention_age_are_gone(
     [live] = await publish(http, gw, cid, 1)
     assert (await sub.event())["events"]["id"] == live
     await sub.close()
+
+
+async def test_an_event_the_upstream_cannot_be_asked_about_ends_with_where_to_resume(
+    sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
+) -> None:
+    cid = await first_contact(http, sim.url)
+    sub = await listening(http, events_gateway, cid)
+    [before] = await publish(http, events_gateway, cid, 1)
+    assert (await sub.event())["events"]["id"] == before
+    # Every read of the next event's contact fails (503, its retries too).
+    async with http.post(
+        f"{sim.url}/__sim/faults", json={"mode": "error503", "method": "GET", "count": 3}
+    ) as resp:
+        assert resp.status == 200
+    [failed] = await publish(http, events_gateway, cid, 1)
+    error = await sub.error()
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", error
+    assert error["extensions"]["resumeAfter"] == before
+    # Resuming there gives the event that could not be checked, now that it can.
+    await sub.subscribe(variables={"after": before})
+    assert (await sub.event())["events"]["id"] == failed
+    await sub.close()

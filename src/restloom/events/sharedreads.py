@@ -27,10 +27,15 @@ class SharedReads:
         future = self._reads.get(key)
         if future is None:
             future = asyncio.ensure_future(load())
-            # Retrieved here so a failure nobody else awaits is not "never retrieved".
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            future.add_done_callback(lambda done: self._settled(key, done))
             self._reads[key] = future
             while len(self._reads) > self._max:
                 self._reads.popitem(last=False)
         # Shielded: one subscriber leaving must not cancel the read the others wait on.
         return await asyncio.shield(future)
+
+    def _settled(self, key: tuple[str, ...], done: asyncio.Future[Any]) -> None:
+        # A failed read is not kept: a subscription that resumes later asks again.
+        failed = done.cancelled() or done.exception() is not None
+        if failed and self._reads.get(key) is done:
+            del self._reads[key]
