@@ -189,3 +189,34 @@ async def test_without_the_gate_answers_would_leak(ou_sim, http: aiohttp.ClientS
 
     leaks = await asyncio.gather(*(pinned(("ou_1", "ou_2")[i % 2]) for i in range(20)))
     assert any(leaks)
+
+
+async def test_browsers_may_send_the_header(ou_sim, http):
+    settings = settings_for(ou_sim, cors_origins=["https://app.example"])
+    async with GatewayServer(settings) as gw:
+        headers = {
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-org-unit, x-api-key",
+        }
+        async with http.options(gw.url + "/graphql", headers=headers) as resp:
+            assert resp.status == 200
+            allowed = resp.headers["Access-Control-Allow-Headers"].lower()
+            assert "x-org-unit" in allowed
+
+
+async def test_without_the_coordination_store_no_scoped_call_goes(ou_sim, http, redis_namespace):
+    """Redis configured but not answering: OU-scoped calls are refused, not risked."""
+    stats = SimStats(http, ou_sim.url)
+    settings = settings_for(
+        ou_sim,
+        redis_url="redis://127.0.0.1:1/0",
+        redis_namespace=redis_namespace,
+        cursor_secret="ou-test",
+    )
+    async with GatewayServer(settings) as gw:
+        client = GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY})
+        await stats.reset()
+        reply = await client.send(CONTACTS, headers={"X-Org-Unit": "ou_2"})
+        assert reply.codes() == ["UPSTREAM_UNAVAILABLE"]
+        assert (await stats.read())["by_route"].get("GET /contacts", 0) == 0

@@ -20,6 +20,7 @@ ALLOWED_HEADERS = (
     "Idempotency-Key",
     "X-Request-Id",
     "X-Impersonate-User-Id",
+    "X-Org-Unit",
 )
 EXPOSED_HEADERS = ("X-Request-Id",)
 # What `restloom demo` allows: pages served from this machine, on any port.

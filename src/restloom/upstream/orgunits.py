@@ -15,20 +15,23 @@ a request needs depends on what other requests on the same credential do.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio as redis
+from redis.exceptions import RedisError
 
 from restloom.upstream.errors import FailureKind, Unsupported, UpstreamError, dig
 from restloom.upstream.ouswitch import (
     HOME,
     MemorySwitchStore,
     RedisSwitchStore,
+    SwitchState,
     SwitchStore,
     Turn,
     abandoned,
@@ -40,6 +43,9 @@ from restloom.upstream.ouswitch import (
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
 from restloom.upstream.ratelimit import wait_turn
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from restloom.upstream.client import Caller, Exchange, UpstreamClient
@@ -110,8 +116,27 @@ class OrgUnitGate:
                 await self._switch(client, caller, key, holder, want, turn, limit)
             yield
         finally:
-            # Shielded: a cancelled request must still leave the group, or it blocks others.
+            await self._leave(key, holder)
+
+    async def _update(self, key: str, change: Callable[[SwitchState], T], request_id: str) -> T:
+        """A change to the shared state; without it no call may go (it could leak an OU)."""
+        try:
+            return await self.store.update(key, change)
+        except (RedisError, TimeoutError) as exc:
+            raise UpstreamError(
+                kind=FailureKind.UNAVAILABLE,
+                message="The org unit coordination store (Redis) did not answer; "
+                "OU-scoped calls wait for it",
+                request_id=request_id,
+            ) from exc
+
+    async def _leave(self, key: str, holder: str) -> None:
+        # Shielded: a cancelled request must still leave the group, or it blocks others.
+        try:
             await asyncio.shield(self.store.update(key, lambda s: released(s, holder)))
+        except (RedisError, TimeoutError):
+            # The lease ends it instead, LEASE_MARGIN_SECONDS after the call's time limit.
+            log.warning("could not leave an org unit group; its lease will end it")
 
     async def _enter(
         self, key: str, want: str, holder: str, lease: float, limit: float, caller: Caller
@@ -121,7 +146,9 @@ class OrgUnitGate:
         pause = FIRST_POLL_SECONDS
         waited = False
         while True:
-            turn = await self.store.update(key, lambda s: admit(s, want, holder, now(), lease))
+            turn = await self._update(
+                key, lambda s: admit(s, want, holder, now(), lease), caller.request_id
+            )
             if turn.granted:
                 self.stats.waits += waited
                 return turn
@@ -162,10 +189,12 @@ class OrgUnitGate:
             # A 4xx answer (403: no role in that OU) changed nothing upstream.
             known = isinstance(exc, UpstreamError) and exc.status is not None and exc.status < 500
             await asyncio.shield(
-                self.store.update(key, lambda s: abandoned(s, holder, home, known))
+                self._update(key, lambda s: abandoned(s, holder, home, known), caller.request_id)
             )
             raise
-        await self.store.update(key, lambda s: switched(s, holder, current, home, now()))
+        await self._update(
+            key, lambda s: switched(s, holder, current, home, now()), caller.request_id
+        )
 
     async def _call(
         self, client: UpstreamClient, caller: Caller, method: str, body: Any, limit: float
