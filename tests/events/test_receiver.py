@@ -10,6 +10,7 @@ import time
 
 import aiohttp
 import orjson
+import pytest
 
 from restloom.config import Settings
 from restloom.sim.server import SimServer
@@ -243,10 +244,29 @@ async def test_events_about_objects_without_a_type_are_accepted_but_not_delivere
 
 
 def test_an_unusable_webhook_secret_stops_start_up(sim: SimServer) -> None:
-    import pytest
-
     from restloom.app import create_app
     from restloom.config import ConfigError
 
     with pytest.raises(ConfigError, match="webhook_secret"):
         create_app(Settings(upstream_url=sim.url, webhook_secret="whsec_!!not base64!!"))
+
+
+async def test_no_log_line_carries_the_secret_or_a_signature(
+    sim: SimServer,
+    http: aiohttp.ClientSession,
+    events_gateway: GatewayServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    cid = await first_contact(http, sim.url)
+    body = contact_event(cid)
+    good = standard_signature(SECRET, "msg_logged", int(time.time()), body)
+    forged = standard_signature(OTHER_SECRET, "msg_forged", int(time.time()), body)
+    await deliver(http, events_gateway.url, body, delivery_id="msg_logged", signature=good)
+    await deliver(http, events_gateway.url, body, delivery_id="msg_forged", signature=forged)
+    await deliver(http, events_gateway.url, b"not json")
+    text = caplog.text
+    for secret in (SECRET, SECRET.removeprefix("whsec_"), good[3:], forged[3:]):
+        assert secret not in text

@@ -23,6 +23,28 @@ from restloom.events.signatures import BadSignature
 log = logging.getLogger("restloom.events")
 
 MAX_WEBHOOK_BYTES = 256 * 1024
+REFUSAL_LOG_SECONDS = 10.0
+
+
+class _Refusals:
+    """Refused deliveries are logged at most once per interval, with a count: a flood of
+    forged requests must not also flood the logs."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._unlogged = 0
+
+    def note(self, source: str, what: str, reason: str) -> None:
+        now = time.monotonic()
+        if now - self._last < REFUSAL_LOG_SECONDS:
+            self._unlogged += 1
+            return
+        more = f" (and {self._unlogged} more since the last line)" if self._unlogged else ""
+        log.warning("webhook %s (source %s): %s%s", what, source, reason, more)
+        self._last, self._unlogged = now, 0
+
+
+_refusals = _Refusals()
 
 
 def _answer(status: int, message: str, **extra: str) -> Response:
@@ -46,12 +68,12 @@ async def receive_webhook(request: Request) -> Response:
     try:
         verified = hub.verifier.verify(headers, bytes(body), time.time())
     except BadSignature as exc:
-        log.warning("webhook refused (source %s): %s", source, exc)
+        _refusals.note(source, "refused", str(exc))
         return _answer(401, "refused", reason=str(exc))
     try:
         event = normalise(hub.verifier.style, source, hub.profile, verified, headers, bytes(body))
     except MalformedEvent as exc:
-        log.warning("webhook unreadable (source %s): %s", source, exc)
+        _refusals.note(source, "unreadable", str(exc))
         return _answer(400, "malformed", reason=str(exc))
     # Twice the tolerance: a delivery is refused as stale before its record expires.
     try:
