@@ -217,11 +217,13 @@ async def test_webhooks_create_update_test_delete(client):
         "active": False,
     }
     tested = await client.data(
-        "mutation($id: ID!) { testWebhook(input: {id: $id}) { delivered statusCode event webhook { url } } }",
+        "mutation($id: ID!) { testWebhook(input: {id: $id}) { delivered queued eventId statusCode event webhook { url } } }",
         {"id": hook["id"]},
     )
     # The upstream queues the test event (202); it has not been delivered when it answers.
     assert tested["testWebhook"]["event"] == "webhook.test"
+    assert tested["testWebhook"]["queued"] is True and tested["testWebhook"]["delivered"] is False
+    assert tested["testWebhook"]["eventId"]
     assert tested["testWebhook"]["webhook"]["url"] == "https://example.com/hook"
     bad = await client.send(
         'mutation { createWebhook(input: {url: "not a url", events: []}) { webhook { id } } }'

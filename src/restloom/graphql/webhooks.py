@@ -145,7 +145,13 @@ class DeleteWebhookPayload(DeletePayload):
 
 @strawberry.type
 class TestWebhookPayload:
-    delivered: bool
+    delivered: bool = strawberry.field(
+        description="The upstream says it delivered the test event before answering."
+    )
+    queued: bool = strawberry.field(
+        description="The upstream queued the test event (202); it is delivered later."
+    )
+    event_id: str | None
     status_code: int | None
     event: str | None
     webhook_id: strawberry.Private[str]
@@ -185,8 +191,19 @@ async def test_webhook(
     webhook_id = database_id_for("Webhook", input.id, info.context.profile)
     result = await send_webhook_test(info.context.exchange, webhook_id, idempotency_key(info))
     return TestWebhookPayload(
-        delivered=bool(result.get("delivered")),
-        status_code=result.get("status_code"),
-        event=result.get("event"),
+        delivered=result.get("delivered") is True,
+        queued=result.get("queued") is True,
+        event_id=_text(result.get("event_id")),
+        status_code=_status(result.get("status_code")),
+        event=_text(result.get("event")),
         webhook_id=webhook_id,
     )
+
+
+def _text(value: object) -> str | None:
+    # The upstream's answer is not trusted to have the types it should.
+    return value if isinstance(value, str) and len(value) <= 256 else None
+
+
+def _status(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
