@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="debug, info, warning or error."
     )
-    access_log: bool = Field(False, description="uvicorn's line per HTTP request.")
+    access_log: bool = Field(
+        True, description="uvicorn's line per HTTP request (restloom logs each query anyway)."
+    )
     workers: int = Field(
         1,
         ge=1,

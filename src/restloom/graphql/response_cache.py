@@ -233,7 +233,7 @@ def _is_entry(value: Any) -> bool:
 class ResponseCaching(SchemaExtension):
     """Answers a repeated query from the response cache; keeps a fresh query's response.
 
-    Last of the extensions: the trust check and the cost limit have had their say.
+    After the trust check, before the cost limit: a cached answer sends nothing upstream.
     The app puts its `ResponseCache` in `app.state.response_cache` (None: off).
     """
 

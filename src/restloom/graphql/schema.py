@@ -199,9 +199,10 @@ def build_schema(
         ),
         ErrorFormatter,
         TrustCheck,
-        lambda: CostLimit(limit=max_upstream_requests),
-        # After the trust check and the cost limit: a cached answer skips execution only.
+        # After the trust check; before the cost limit, which bounds upstream calls and
+        # so has nothing to weigh in a cached answer (its prediction is most of a hit).
         ResponseCaching,
+        lambda: CostLimit(limit=max_upstream_requests),
     ]
     if upstream_stats:
         extensions.append(UpstreamStats)
