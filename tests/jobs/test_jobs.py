@@ -40,6 +40,15 @@ async def start(client: GraphQLClient, email: str) -> dict:
     return data["importContact"]["job"]
 
 
+async def polls_reach(stats: SimStats, count: int) -> None:
+    """Until the sim has counted `count` job reads (the test times out otherwise)."""
+    for _ in range(200):
+        if (await stats.read())["by_route"].get(POLL_ROUTE, 0) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} job polls")
+
+
 async def told(sub: Subscriber) -> list[dict]:
     """Every `next` a subscription sends until its `complete`."""
     messages = []
@@ -121,3 +130,26 @@ async def test_profiles_without_jobs_say_so(sim, client, stats):
     assert reply.codes() == ["BAD_USER_INPUT"]
     assert "not supported by this upstream" in reply.errors[0]["message"]
     assert await stats.requests() == 0
+
+
+async def test_polling_stops_when_every_subscriber_has_left(http):
+    slow = dataclasses.replace(JOB_SIM, job_delay=60)
+    async with SimServer(slow) as sim:
+        settings = Settings(upstream_url=sim.url, profile="template", rate_limit="off")
+        async with GatewayServer(settings) as gw:
+            client = GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY})
+            stats = SimStats(http, sim.url)
+            job = await start(client, "late.import@example.org")
+            subs = [
+                await Subscriber.connect(http, gw.url, {"X-API-Key": FULL_KEY}) for _ in range(2)
+            ]
+            for sub in subs:
+                await sub.subscribe(COMPLETED, {"id": job["id"]})
+            await polls_reach(stats, 3)
+            await subs[0].close()  # one left: the other still waits, polling goes on
+            await polls_reach(stats, (await stats.read())["by_route"][POLL_ROUTE] + 1)
+            await subs[1].close()
+            await asyncio.sleep(0.3)  # a poll already on its way may still land
+            after_close = (await stats.read())["by_route"][POLL_ROUTE]
+            await asyncio.sleep(2.0)  # pauses of at most 1.6 s by now: polls would show
+            assert (await stats.read())["by_route"][POLL_ROUTE] == after_close

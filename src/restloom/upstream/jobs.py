@@ -175,6 +175,7 @@ class JobWatcher:
     def __init__(self, client: UpstreamClient) -> None:
         self.client = client
         self._polls: dict[tuple[str, str], asyncio.Task[JobState]] = {}
+        self._waiting: dict[tuple[str, str], int] = {}  # subscribers per poll
         self.polls = 0  # upstream reads of jobs made by this watcher (for tests and metrics)
 
     async def wait(self, caller: Caller, job_id: str) -> JobState:
@@ -185,9 +186,23 @@ class JobWatcher:
         if task is None:
             task = asyncio.create_task(self._poll(caller, job_id))
             self._polls[key] = task
-            task.add_done_callback(lambda _: self._polls.pop(key, None))
-        # Shielded: a subscriber leaving does not stop the poll the others wait on.
-        return await asyncio.shield(task)
+            task.add_done_callback(lambda done: self._finished(key, done))
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            # Shielded: a subscriber leaving does not stop the poll the others wait on.
+            return await asyncio.shield(task)
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                # The last subscriber left: nobody needs the poll any more.
+                task.cancel()
+
+    def _finished(self, key: tuple[str, str], task: asyncio.Task[JobState]) -> None:
+        if self._polls.get(key) is task:
+            del self._polls[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: its subscribers got it, or all had left
 
     async def _poll(self, caller: Caller, job_id: str) -> JobState:
         loop = asyncio.get_running_loop()
