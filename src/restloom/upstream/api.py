@@ -15,8 +15,9 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
-from restloom.upstream.client import Exchange, Params
+from restloom.upstream.caller import Params
 from restloom.upstream.errors import Unsupported, not_found
+from restloom.upstream.exchange import Exchange
 from restloom.upstream.pages import Page, Record
 from restloom.upstream.profile import BatchStyle, IdType, Profile, SortStyle
 from restloom.upstream.shapes import PageRead, checked, object_of, read_object

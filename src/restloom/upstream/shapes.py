@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 import orjson
 
-from restloom.upstream.client import Exchange, Response
+from restloom.upstream.caller import Response
 from restloom.upstream.errors import UpstreamError, dig, invalid_response
+from restloom.upstream.exchange import Exchange
 from restloom.upstream.pages import Page, Record, ShapeError, check_record, parse_page
 from restloom.upstream.profile import Profile
 
