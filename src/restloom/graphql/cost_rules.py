@@ -97,6 +97,11 @@ RULES = Rules(
         ("Query", "session"): viewer,
         # Polls, not counted against a request: one poller per job, within the rate budget.
         ("Subscription", "jobCompleted"): viewer,
+        # Per event, not counted against the subscribe: the node's read (shared by a
+        # credential's subscriptions) and, when selected, the actor's; within the budget.
+        **{("Subscription", name): viewer for name in ("events", "contactChanged")},
+        ("Subscription", "resourceChanged"): viewer,
+        ("ChangeEvent", "actor"): lookup,
         ("Query", "node"): node,
         ("Query", "nodes"): nodes,
         **{("Query", name): lookup for name in ("contact", "resource", "user", "organization")},
