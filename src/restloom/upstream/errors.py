@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from restloom.upstream.profile import ErrorSpec, ErrorStyle
+from restloom.upstream.specs import ErrorSpec, ErrorStyle
 
 
 class FailureKind(StrEnum):
