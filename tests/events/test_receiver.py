@@ -270,3 +270,58 @@ async def test_no_log_line_carries_the_secret_or_a_signature(
     text = caplog.text
     for secret in (SECRET, SECRET.removeprefix("whsec_"), good[3:], forged[3:]):
         assert secret not in text
+
+
+async def test_the_moco_sim_s_real_deliveries_reach_a_subscriber(
+    http: aiohttp.ClientSession,
+) -> None:
+    import dataclasses
+
+    from tests.conftest import TEST_DATASET
+
+    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
+    auth = {"Authorization": f"Token token={FULL_KEY}"}
+    async with SimServer(config) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="moco",
+            rate_limit="off",
+            api_key=FULL_KEY,
+            webhook_secret=MOCO_KEY,
+        )
+        async with GatewayServer(settings) as gw:
+            async with http.post(
+                f"{sim.url}/api/v1/webhooks",
+                json={
+                    "url": f"{gw.url}/webhooks/moco",
+                    "events": ["contact.updated"],
+                    "secret": MOCO_KEY,
+                },
+                headers=auth,
+            ) as resp:
+                assert resp.status == 201, await resp.text()
+            async with http.get(f"{sim.url}/api/v1/contacts", headers=auth) as resp:
+                contact_id = (await resp.json())[0]["id"]
+            sub = await Subscriber.connect(http, gw.url)
+            await sub.subscribe()
+            # Writes straight to the sim until the subscription (listening a moment
+            # after subscribing) is told of one.
+            for attempt in range(50):
+                async with http.put(
+                    f"{sim.url}/api/v1/contacts/{contact_id}",
+                    json={"first_name": f"Moco{attempt}"},
+                    headers=auth,
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+                try:
+                    event = (await sub.event(wait=0.5))["events"]
+                except TimeoutError:
+                    continue
+                break
+            else:
+                raise AssertionError("no MOCO delivery reached the subscription")
+            assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
+            assert event["objectId"] == str(contact_id)
+            assert event["deliveryId"].startswith("moco:")
+            assert event["node"]["firstName"].startswith("Moco")  # read fresh, in MOCO style
+            await sub.close()
