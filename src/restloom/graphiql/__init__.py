@@ -65,7 +65,14 @@ _PAGE = Template("""\
     <script src="$static/graphiql.min.js"></script>
     <script>
       const config = $config;
-      const fetcher = GraphiQL.createFetcher({ url: config.endpoint });
+      // Subscriptions go over graphql-transport-ws to the same endpoint; GraphiQL sends
+      // the Headers editor's values as the connection's init payload.
+      const socket = new URL(config.endpoint, location.href);
+      socket.protocol = socket.protocol === "https:" ? "wss:" : "ws:";
+      const fetcher = GraphiQL.createFetcher({
+        url: config.endpoint,
+        subscriptionUrl: socket.href,
+      });
       ReactDOM.createRoot(document.getElementById("graphiql")).render(
         React.createElement(GraphiQL, {
           fetcher: fetcher,
