@@ -325,3 +325,24 @@ async def test_the_moco_sim_s_real_deliveries_reach_a_subscriber(
             assert event["deliveryId"].startswith("moco:")
             assert event["node"]["firstName"].startswith("Moco")  # read fresh, in MOCO style
             await sub.close()
+
+
+async def test_without_a_reachable_redis_the_sender_is_asked_to_retry(
+    sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(
+        upstream_url=sim.url,
+        webhook_secret=SECRET,
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        cursor_secret="x" * 16,
+    )
+    async with GatewayServer(settings) as gw:
+        body = contact_event(await first_contact(http, sim.url))
+        status, answer = await deliver(http, gw.url, body)
+        # Nothing recorded, nothing published: the sender's retry will be taken.
+        assert (status, answer) == (503, {"status": "try again"})
