@@ -26,6 +26,7 @@ from restloom.graphql.contacts import Contact, resolve_contact, resolve_contacts
 from restloom.graphql.context import Context
 from restloom.graphql.cost import CostLimit
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
+from restloom.graphql.executor import FastExecutionContext
 from restloom.graphql.jobs import Job
 from restloom.graphql.limits import DEFAULT_LIMITS, DocumentGate, DocumentLimits
 from restloom.graphql.observe import OperationObserver
@@ -212,6 +213,8 @@ def build_schema(
         subscription=Subscription,
         types=[Contact, Resource, User, Organization, Webhook, Job],
         extensions=extensions,
+        # Plain scalar reads skip graphql-core's per-field machinery (graphql/executor.py).
+        execution_context_class=FastExecutionContext,
     )
     schema.hide_suggestions = not field_suggestions
     schema.document_gate = gate
