@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from restloom.config import Settings
+from restloom.config import ConfigError, Settings
 from restloom.sim.orgunits import OU_FIELD
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY, READ_KEY, TEST_DATASET
@@ -220,3 +220,19 @@ async def test_without_the_coordination_store_no_scoped_call_goes(ou_sim, http, 
         reply = await client.send(CONTACTS, headers={"X-Org-Unit": "ou_2"})
         assert reply.codes() == ["UPSTREAM_UNAVAILABLE"]
         assert (await stats.read())["by_route"].get("GET /contacts", 0) == 0
+
+
+async def test_a_profile_may_turn_units_off_and_typos_are_refused(ou_sim, http):
+    plain = {"extends": "template", "org_units": False}
+    settings = Settings(
+        upstream_url=ou_sim.url, profile="plain", profiles={"plain": plain}, rate_limit="off"
+    )
+    async with GatewayServer(settings) as gw:
+        client = GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY})
+        reply = await client.send("{ viewer { orgUnits { id } } }")
+        assert reply.codes() == ["BAD_USER_INPUT"]
+    typo = {"extends": "template", "org_units": {"scope": ["contacts"]}}
+    with pytest.raises(ConfigError, match=r"org_units\.scope.*did you mean `scoped`"):
+        Settings(
+            upstream_url=ou_sim.url, profile="typo", profiles={"typo": typo}
+        ).upstream_profile()

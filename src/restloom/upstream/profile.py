@@ -133,7 +133,8 @@ class Profile(SpecModel):
 
     # TOML has no null: an empty string (or `batch = false`) says "none".
     _empty_is_none = field_validator("item_key")(lambda value: value or None)
-    _false_is_none = field_validator("batch", mode="before")(
+    # `org_units = false` (likewise jobs, session) in a profile that extends one with it.
+    _false_is_none = field_validator("batch", "org_units", "jobs", "session", mode="before")(
         lambda value: None if value is False else value
     )
 
