@@ -253,8 +253,8 @@ class Exchange:
             async with (
                 gate.hold(client, self.caller, timeout)
                 if gate is not None and gate.governs(self.caller, method, path)
-                else contextlib.nullcontext()
-            ):
+                else contextlib.nullcontext(timeout)
+            ) as left:  # what waiting for the org unit left of the call's time
                 response = await client.send(
                     self.caller,
                     method,
@@ -263,7 +263,7 @@ class Exchange:
                     json,
                     extra_headers,
                     public=public,
-                    time_limit=timeout,
+                    time_limit=left,
                     attempt=attempt,
                 )
         except UpstreamError as error:

@@ -59,6 +59,8 @@ LEASE_MARGIN_SECONDS = 5.0
 FIRST_POLL_SECONDS = 0.005
 MAX_POLL_SECONDS = 0.05
 MAX_LISTED_UNITS = 1000
+# Less than this left after waiting for the OU: the call is not worth sending.
+MIN_CALL_SECONDS = 0.05
 
 
 @dataclass
@@ -104,8 +106,11 @@ class OrgUnitGate:
     @asynccontextmanager
     async def hold(
         self, client: UpstreamClient, caller: Caller, limit: float
-    ) -> AsyncIterator[None]:
-        """Run the body while the upstream's active OU is the caller's."""
+    ) -> AsyncIterator[float]:
+        """Run the body while the upstream's active OU is the caller's; it gets the time
+        left of `limit` (seconds) after waiting for the OU and switching to it."""
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + limit
         credential = client.credential_for(caller)
         key = f"{client.upstream_id}:{credential.principal if credential else 'anonymous'}"
         want = caller.org_unit or HOME
@@ -113,8 +118,15 @@ class OrgUnitGate:
         turn = await self._enter(key, want, holder, limit + LEASE_MARGIN_SECONDS, limit, caller)
         try:
             if turn.leads:
-                await self._switch(client, caller, key, holder, want, turn, limit)
-            yield
+                await self._switch(client, caller, key, holder, want, turn, ends - loop.time())
+            left = ends - loop.time()
+            if left <= MIN_CALL_SECONDS:
+                raise UpstreamError(
+                    kind=FailureKind.TIMEOUT,
+                    message=f"Waiting for the upstream's org unit took the call's {limit:g}s",
+                    request_id=caller.request_id,
+                )
+            yield left
         finally:
             await self._leave(key, holder)
 
@@ -175,15 +187,17 @@ class OrgUnitGate:
     ) -> None:
         home: str | None = None
         current: str | None = None
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + limit
         try:
             if turn.discover_home:
                 self.stats.discoveries += 1
-                body = await self._call(client, caller, "GET", None, limit)
+                body = await self._call(client, caller, "GET", None, ends - loop.time())
                 home = current = _unit_id(self.profile, body, caller.request_id)
             target = (want or home) if turn.discover_home else turn.switch_to
             if target is not None and target != current:
                 self.stats.switches += 1
-                await self._call(client, caller, "POST", {"id": target}, limit)
+                await self._call(client, caller, "POST", {"id": target}, ends - loop.time())
                 current = target
         except BaseException as exc:
             # A 4xx answer (403: no role in that OU) changed nothing upstream.
@@ -213,6 +227,12 @@ class OrgUnitGate:
                     request_id=caller.request_id,
                     retry_after=turn.wait,
                 )
+        if limit <= MIN_CALL_SECONDS:
+            raise UpstreamError(
+                kind=FailureKind.TIMEOUT,
+                message="No time was left to switch the upstream's org unit",
+                request_id=caller.request_id,
+            )
         response = await client.send(caller, method, self._active_path, (), body, time_limit=limit)
         return response.body
 
