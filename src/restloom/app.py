@@ -40,6 +40,7 @@ from restloom.upstream.base_url import BadBaseUrl
 from restloom.upstream.base_url import resolve as resolve_base_url
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
+from restloom.upstream.jobs import JobWatcher
 from restloom.upstream.orgunits import OrgUnitGate
 from restloom.upstream.readcache import ReadCache
 
@@ -203,6 +204,7 @@ def create_app(settings: Settings) -> Starlette:
         gateway.client.org_units = OrgUnitGate.build(
             profile, services.redis, settings.redis_namespace
         )
+        app.state.jobs = JobWatcher.build(gateway.client, services.redis, settings.redis_namespace)
         app.state.events = open_hub(settings, profile, services.cache, services.redis, verifier)
         await app.state.events.start()
         observer.attach(gateway.client)

@@ -153,3 +153,36 @@ async def test_polling_stops_when_every_subscriber_has_left(http):
             after_close = (await stats.read())["by_route"][POLL_ROUTE]
             await asyncio.sleep(2.0)  # pauses of at most 1.6 s by now: polls would show
             assert (await stats.read())["by_route"][POLL_ROUTE] == after_close
+
+
+async def test_two_instances_sharing_redis_poll_a_job_once(http, redis_url, redis_namespace):
+    async with SimServer(JOB_SIM) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="template",
+            rate_limit="off",
+            redis_url=redis_url,
+            redis_namespace=redis_namespace,
+            cursor_secret="jobs-test",
+        )
+        async with GatewayServer(settings) as a, GatewayServer(settings) as b:
+            stats = SimStats(http, sim.url)
+            job = await start(
+                GraphQLClient(http, a.url, {"X-API-Key": FULL_KEY}), "two@example.org"
+            )
+            await stats.reset()
+            subs = [
+                await Subscriber.connect(http, gw.url, {"X-API-Key": FULL_KEY})
+                for gw in (a, b, a, b)
+            ]
+            for sub in subs:
+                await sub.subscribe(COMPLETED, {"id": job["id"]})
+            messages = await asyncio.gather(*(told(sub) for sub in subs))
+            for sub in subs:
+                await sub.close()
+            polls = (await stats.read())["by_route"].get(POLL_ROUTE, 0)
+    assert all(len(m) == 1 and m[0]["status"] == "SUCCEEDED" for m in messages)
+    assert len({m[0]["result"]["id"] for m in messages}) == 1
+    # One instance polls for both (each alone would poll about 4 times: 8 in all).
+    assert 1 <= polls <= 5, polls
+    print(f"job of 0.5 s, 4 subscribers on 2 instances (Redis): {polls} upstream polls")

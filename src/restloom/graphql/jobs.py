@@ -105,5 +105,6 @@ async def job_completion(
         )
     profile = info.context.profile
     database_id = require_id(profile, database_id_for("Job", id, profile))
-    state = await watcher_for(client).wait(caller, database_id)
+    watcher = getattr(info.context.request.app.state, "jobs", None) or watcher_for(client)
+    state = await watcher.wait(caller, database_id)
     yield Job.from_state(state)

@@ -11,16 +11,19 @@ budget, breaker, deadline).
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
+
+import redis.asyncio as redis
 
 from restloom.upstream.api import check_fields
 from restloom.upstream.client import Caller, Exchange, Response, UpstreamClient
 from restloom.upstream.errors import FailureKind, Unsupported, UpstreamError, dig
 from restloom.upstream.featurespecs import JobsSpec
+from restloom.upstream.jobboard import JobBoard, LocalBoard, RedisBoard
+from restloom.upstream.jobstate import JobError, JobState, JobStatus
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
 from restloom.upstream.urls import collection_path, require_id, valid_id
@@ -31,6 +34,9 @@ POLL_FACTOR = 2.0
 MAX_POLL_SECONDS = 5.0
 MAX_WATCH_SECONDS = 600.0
 MAX_MESSAGE_CHARS = 1000
+# An instance's right to poll a job for all instances lasts this long unless renewed
+# (every poll renews it; the longest pause is MAX_POLL_SECONDS).
+LEASE_SECONDS = MAX_POLL_SECONDS * 3
 
 _STATUSES = {
     "pending": "pending",
@@ -43,31 +49,6 @@ _STATUSES = {
     "failed": "failed",
     "error": "failed",
 }
-
-
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class JobError:
-    message: str
-    code: str | None = None
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class JobState:
-    id: str
-    status: JobStatus
-    result: Record | None = None
-    error: JobError | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status is not JobStatus.PENDING
 
 
 def _spec(profile: Profile) -> JobsSpec:
@@ -170,13 +151,22 @@ def _transient(error: UpstreamError) -> bool:
 
 
 class JobWatcher:
-    """Polls each watched job once, for every subscriber of this process."""
+    """Polls each watched job once, for every subscriber of this process; with a Redis
+    board, once for every instance sharing it."""
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: UpstreamClient, board: JobBoard | None = None) -> None:
         self.client = client
+        self.board: JobBoard = board or LocalBoard()
         self._polls: dict[tuple[str, str], asyncio.Task[JobState]] = {}
         self._waiting: dict[tuple[str, str], int] = {}  # subscribers per poll
         self.polls = 0  # upstream reads of jobs made by this watcher (for tests and metrics)
+
+    @classmethod
+    def build(
+        cls, client: UpstreamClient, redis_client: redis.Redis | None, namespace: str
+    ) -> JobWatcher:
+        board = RedisBoard(redis_client, namespace) if redis_client is not None else None
+        return cls(client, board)
 
     async def wait(self, caller: Caller, job_id: str) -> JobState:
         """The job's final state; raises what ended the watch (404, 401, gave up)."""
@@ -208,19 +198,28 @@ class JobWatcher:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + MAX_WATCH_SECONDS
         pause = FIRST_POLL_SECONDS
+        credential = self.client.credential_for(caller)
+        principal = credential.principal if credential else "anonymous"
+        board_key = f"{self.client.upstream_id}:{principal}:{job_id}"
+        holder = uuid.uuid4().hex
         while True:
-            try:
-                self.polls += 1
-                state = await fetch_job(self.client.exchange(caller), job_id)
-                if state.finished:
-                    if state.status is JobStatus.SUCCEEDED:
-                        await self._forget_contacts(caller)
-                    return state
-            except UpstreamError as error:
-                if not _transient(error) or loop.time() + pause > give_up:
-                    raise
-                if error.retry_after is not None:
-                    pause = max(pause, min(error.retry_after, MAX_POLL_SECONDS * 6))
+            state = await self.board.outcome(board_key)
+            if state is not None:
+                return state  # another instance saw it end
+            if await self.board.claim(board_key, holder, LEASE_SECONDS):
+                try:
+                    self.polls += 1
+                    state = await fetch_job(self.client.exchange(caller), job_id)
+                    if state.finished:
+                        if state.status is JobStatus.SUCCEEDED:
+                            await self._forget_contacts(caller)
+                        await self.board.publish(board_key, state)
+                        return state
+                except UpstreamError as error:
+                    if not _transient(error) or loop.time() + pause > give_up:
+                        raise
+                    if error.retry_after is not None:
+                        pause = max(pause, min(error.retry_after, MAX_POLL_SECONDS * 6))
             if loop.time() + pause > give_up:
                 raise UpstreamError(
                     kind=FailureKind.TIMEOUT,
