@@ -186,3 +186,33 @@ async def test_two_instances_sharing_redis_poll_a_job_once(http, redis_url, redi
     # One instance polls for both (each alone would poll about 4 times: 8 in all).
     assert 1 <= polls <= 5, polls
     print(f"job of 0.5 s, 4 subscribers on 2 instances (Redis): {polls} upstream polls")
+
+
+async def test_another_instance_takes_over_when_the_polling_one_is_left(
+    http, redis_url, redis_namespace
+):
+    slower = dataclasses.replace(JOB_SIM, job_delay=1.5)
+    async with SimServer(slower) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="template",
+            rate_limit="off",
+            redis_url=redis_url,
+            redis_namespace=redis_namespace,
+            cursor_secret="jobs-test",
+        )
+        async with GatewayServer(settings) as a, GatewayServer(settings) as b:
+            stats = SimStats(http, sim.url)
+            job = await start(
+                GraphQLClient(http, a.url, {"X-API-Key": FULL_KEY}), "hand@example.org"
+            )
+            first = await Subscriber.connect(http, a.url, {"X-API-Key": FULL_KEY})
+            await first.subscribe(COMPLETED, {"id": job["id"]})
+            await polls_reach(stats, 1)  # a holds the poll lease
+            second = await Subscriber.connect(http, b.url, {"X-API-Key": FULL_KEY})
+            await second.subscribe(COMPLETED, {"id": job["id"]})
+            await first.close()  # a's poll ends and gives the lease up
+            msg = await second.message(wait=5)  # far less than the lease (15 s)
+            await second.close()
+    assert msg["type"] == "next"
+    assert msg["payload"]["data"]["jobCompleted"]["status"] == "SUCCEEDED"

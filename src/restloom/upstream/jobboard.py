@@ -36,6 +36,10 @@ class JobBoard(Protocol):
 
     async def publish(self, key: str, state: JobState) -> None: ...
 
+    async def release(self, key: str, holder: str) -> None:
+        """`holder` stops polling (its subscribers left): another instance may take over."""
+        ...
+
 
 class LocalBoard:
     """One instance: it always polls, and nobody else needs the outcome."""
@@ -47,6 +51,9 @@ class LocalBoard:
         return None
 
     async def publish(self, key: str, state: JobState) -> None:
+        return None
+
+    async def release(self, key: str, holder: str) -> None:
         return None
 
 
@@ -89,6 +96,19 @@ class RedisBoard:
             await self._redis.delete(self._lease_key(key))
         except RedisError:
             return  # the others poll the upstream after the lease ends
+
+    async def release(self, key: str, holder: str) -> None:
+        try:
+            await self._redis.eval(_RELEASE, 1, self._lease_key(key), holder)
+        except RedisError:
+            return  # the lease ends on its own
+
+
+# Delete the lease only while it is still this holder's.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def _decode(raw: bytes) -> JobState | None:

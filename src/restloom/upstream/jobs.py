@@ -195,13 +195,22 @@ class JobWatcher:
             task.exception()  # retrieved: its subscribers got it, or all had left
 
     async def _poll(self, caller: Caller, job_id: str) -> JobState:
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + MAX_WATCH_SECONDS
-        pause = FIRST_POLL_SECONDS
         credential = self.client.credential_for(caller)
         principal = credential.principal if credential else "anonymous"
         board_key = f"{self.client.upstream_id}:{principal}:{job_id}"
         holder = uuid.uuid4().hex
+        try:
+            return await self._poll_until_done(caller, job_id, board_key, holder)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.board.release(board_key, holder))
+            raise
+
+    async def _poll_until_done(
+        self, caller: Caller, job_id: str, board_key: str, holder: str
+    ) -> JobState:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + MAX_WATCH_SECONDS
+        pause = FIRST_POLL_SECONDS
         while True:
             state = await self.board.outcome(board_key)
             if state is not None:
