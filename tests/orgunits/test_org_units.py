@@ -236,3 +236,18 @@ async def test_a_profile_may_turn_units_off_and_typos_are_refused(ou_sim, http):
         Settings(
             upstream_url=ou_sim.url, profile="typo", profiles={"typo": typo}
         ).upstream_profile()
+
+
+async def test_writes_happen_in_the_requests_unit(ou_sim, http):
+    create = """mutation { createContact(input: {firstName: "Ou", email: "ou@example.org"}) {
+      contact { databaseId } } }"""
+    read = "query($id: ID!) { contact(id: $id) { databaseId } }"
+    async with GatewayServer(settings_for(ou_sim)) as gw:
+        client = GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY})
+        made = await client.data(create, headers={"X-Org-Unit": "ou_2"})
+        contact_id = made["createContact"]["contact"]["databaseId"]
+        assert unit_of(ou_sim, contact_id) == "ou_2"
+        there = await client.data(read, {"id": contact_id}, headers={"X-Org-Unit": "ou_2"})
+        assert there["contact"]["databaseId"] == contact_id
+        elsewhere = await client.send(read, {"id": contact_id}, headers={"X-Org-Unit": "ou_1"})
+        assert elsewhere.codes() == ["NOT_FOUND"]
