@@ -199,6 +199,8 @@ class ResponseCache:
         except CacheUnavailable as exc:
             self.cache.warn_unavailable(exc)
             return False
+        except TypeError:  # what JSON cannot hold (an integer past 64 bits in a JSON scalar)
+            return False
         self.kept += 1
         return True
 
