@@ -16,8 +16,13 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from restloom.config import Settings
-from restloom.serving import WORKER_SETTINGS, app_from_environment, settings_for_workers
+from restloom.config import ConfigError, Settings
+from restloom.serving import (
+    WORKER_SETTINGS,
+    app_from_environment,
+    for_workers,
+    settings_for_workers,
+)
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
 from tests.observability.process import ServeProcess
@@ -100,3 +105,28 @@ async def test_the_access_log_can_be_turned_off(
         assert any("POST /graphql" in message for message in access), access
     else:
         assert access == []
+
+
+def test_workers_share_one_drawn_cursor_key_and_redis_needs_a_configured_one(
+    sim: SimServer,
+) -> None:
+    drawn = for_workers(Settings(upstream_url=sim.url, workers=2))
+    assert drawn.cursor_secret is not None and len(drawn.cursor_secret.get_secret_value()) >= 32
+    given = Settings(upstream_url=sim.url, workers=2, cursor_secret="mine")
+    assert for_workers(given) is given
+    with pytest.raises(ConfigError, match="cursor_secret"):
+        for_workers(Settings(upstream_url=sim.url, workers=2, redis_url="redis://127.0.0.1"))
+
+
+async def test_a_cursor_from_one_worker_works_on_the_other(
+    sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    env = {"RESTLOOM_STARTUP_CHECK": "false"}  # no cursor_secret: the parent draws one
+    page = "query($after: String) { contacts(first: 2, after: $after) { pageInfo { endCursor } } }"
+    async with ServeProcess(sim.url, env, args=("--workers", "2")) as serve:
+        client = GraphQLClient(http, serve.url, {"X-API-Key": FULL_KEY})
+        cursor = (await client.data(page))["contacts"]["pageInfo"]["endCursor"]
+        replies = [await client.send(page, {"after": cursor}) for _ in range(20)]
+    assert [r.errors for r in replies] == [[]] * 20
+    started = re.findall(r"Started server process \[(\d+)\]", serve.stderr)
+    assert len(set(started)) == 2

@@ -177,11 +177,11 @@ def _serve(settings: Settings) -> None:
     build the app from the settings this process hands them (`restloom.serving`).
     """
     from restloom.observability.logs import configure_logging
-    from restloom.serving import WORKER_SETTINGS, settings_for_workers
+    from restloom.serving import WORKER_SETTINGS, for_workers, settings_for_workers
 
     if settings.workers > 1:
         configure_logging(settings.log_level, settings.log_format)  # the supervisor's lines
-        os.environ[WORKER_SETTINGS] = settings_for_workers(settings)
+        os.environ[WORKER_SETTINGS] = settings_for_workers(for_workers(settings))
         uvicorn.run(
             "restloom.serving:app_from_environment",
             factory=True,

@@ -11,16 +11,20 @@ the settings from the environment alone, so
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import secrets
 
 import orjson
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from restloom.config import Settings, load_settings
+from restloom.config import ConfigError, Settings, load_settings
 
 # Not RESTLOOM_*: that prefix is for settings, and an unknown one is refused.
 WORKER_SETTINGS = "_RESTLOOM_WORKER_SETTINGS"
+
+log = logging.getLogger("restloom.serve")
 
 
 def settings_for_workers(settings: Settings) -> str:
@@ -30,6 +34,28 @@ def settings_for_workers(settings: Settings) -> str:
         if isinstance(value, SecretStr):
             data[name] = value.get_secret_value()
     return orjson.dumps(data).decode()
+
+
+def for_workers(settings: Settings) -> Settings:
+    """The settings every worker gets: one cursor key for all, so a cursor works on any.
+
+    Without a configured `cursor_secret` each process would sign with a random key of
+    its own and a cursor from one worker would be refused by the next; the parent draws
+    one key for all of them instead (it still changes when restloom restarts).
+    """
+    if settings.cursor_secret is not None:
+        return settings
+    if settings.redis_url is not None:
+        raise ConfigError(
+            "setting `cursor_secret` is required when `redis_url` is set: every instance "
+            "must sign cursors with the same key (set RESTLOOM_CURSOR_SECRET to a random string)"
+        )
+    log.warning(
+        "no cursor_secret configured: the %d workers sign cursors with one random key, "
+        "and cursors stop working when restloom restarts",
+        settings.workers,
+    )
+    return settings.model_copy(update={"cursor_secret": SecretStr(secrets.token_urlsafe(32))})
 
 
 def app_from_environment() -> Starlette:
