@@ -7,6 +7,7 @@ say which cache answered, since a read-cache answer also sends nothing upstream.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,9 +21,9 @@ from restloom.app import create_app
 from restloom.config import Settings
 from restloom.graphql.response_cache import ResponseCache
 from restloom.sim.server import SimServer
-from tests.conftest import FULL_KEY, READ_KEY
+from tests.conftest import FULL_KEY, READ_KEY, TEST_DATASET
 from tests.redis_support import drop_namespace, require_redis
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, SimStats
 
 CONTACTS = "{ contacts(first: 5) { totalCount nodes { id databaseId firstName } } }"
 SOME_CONTACTS = "query($n: Int) { contacts(first: $n) { nodes { databaseId } } }"
@@ -195,3 +196,33 @@ async def test_off_by_setting_or_without_caching(sim, setting):
     settings = Settings(upstream_url=sim.url, **{"cache_ttl": 60, **setting})
     async with Gateway(settings) as gateway:
         assert gateway.responses is None
+
+
+async def test_a_read_past_the_cache_is_never_kept(http):
+    """moco's `session` is checked upstream every time: a response with it is not kept."""
+    moco = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
+    async with SimServer(moco) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="moco",
+            rate_limit="off",
+            cache_ttl=60,
+            cursor_secret="test-cursor-secret",
+        )
+        async with Gateway(settings) as gateway:
+            client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
+            stats = SimStats(http, sim.url)
+            query = "{ session { valid } contacts(first: 2) { nodes { databaseId } } }"
+            await client.data(query)
+            await stats.reset()
+            again = await client.data(query)
+            assert again["session"]["valid"] is True
+            # The session again; the contacts page from the read cache.
+            assert (await stats.read())["by_route"] == {"GET /session": 1}
+            assert responses_of(gateway).kept == 0 and responses_of(gateway).hits == 0
+            # Records fetched by id past the cache (a batch) are kept one by one: fine.
+            nested = (
+                "{ organizations(first: 2) { nodes { members(first: 2) { nodes { email } } } } }"
+            )
+            await client.data(nested)
+            assert responses_of(gateway).kept == 1

@@ -50,6 +50,7 @@ from restloom.upstream.cachedread import (
 from restloom.upstream.client import Caller, Exchange
 from restloom.upstream.pages import Record
 from restloom.upstream.readcache import MISSING, CacheView, ReadCache
+from restloom.upstream.targets import locate
 
 # Caller fields that are not about whose data it is.
 _NOT_KEYED = frozenset({"credential", "request_id"})
@@ -71,6 +72,12 @@ class RecordingView(CacheView):
         self.ttl = math.inf
         # Responses and records read: what a hit on the kept response stands for.
         self.reads = 0
+        # Collections read past the cache (`cached=False`), and those whose records
+        # this request kept: a read past the cache is fine only when what it read was
+        # kept record by record (a batch lookup by id); anything else (a job's status,
+        # a session check) must not be answered from a kept response.
+        self.read_past: set[str | None] = set()
+        self.records_kept: set[str] = set()
 
     async def read_through(
         self, path: str, params: Params, fetch: Callable[[], Awaitable[StoredResponse]]
@@ -105,7 +112,17 @@ class RecordingView(CacheView):
             self.keepable = False
         self._note(self._cache.policy.ttl(collection))
         self.reads += len(records)
+        self.records_kept.add(collection)
         await super().keep_records(collection, records)
+
+    def note_read_past(self, path: str) -> None:
+        target = locate(self._cache.profile, path)
+        self.read_past.add(target.collection if target is not None else None)
+
+    @property
+    def complete(self) -> bool:
+        """Everything this request read is held by the cache, for `ttl` seconds at least."""
+        return self.keepable and self.read_past <= self.records_kept
 
     def _note(self, ttl: float) -> None:
         if ttl <= 0:
@@ -151,6 +168,7 @@ class ResponseCache:
         view = RecordingView(self.cache, credential.principal, actor)
         # The exchange reads through this view from now on (it creates its own otherwise).
         exchange._view = view
+        _watch_reads_past_the_cache(exchange, view)
         return view
 
     def key(
@@ -188,7 +206,7 @@ class ResponseCache:
         return Hit(entry["d"], entry["n"])
 
     async def keep(self, view: RecordingView, key: str, data: dict[str, Any]) -> bool:
-        if not view.keepable or not (0 < view.ttl < math.inf):
+        if not view.complete or not (0 < view.ttl < math.inf):
             return False
         tokens = view.tokens_read()
         if not tokens or self.cache.pending.dirty(list(tokens)):
@@ -210,6 +228,18 @@ class ResponseCache:
         except CacheUnavailable as exc:
             self.cache.warn_unavailable(exc)
             return [None]
+
+
+def _watch_reads_past_the_cache(exchange: Exchange, view: RecordingView) -> None:
+    """This exchange's `get(cached=False)` calls are noted on the view (see `complete`)."""
+    get = exchange.get
+
+    async def noted_get(path: str, params: Params = (), **options: Any) -> Any:
+        if not options.get("cached", True):
+            view.note_read_past(path)
+        return await get(path, params, **options)
+
+    exchange.get = noted_get  # type: ignore[method-assign]
 
 
 def _caller_material(caller: Caller) -> bytes:
