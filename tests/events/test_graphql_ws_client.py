@@ -1,59 +1,32 @@
 """The npm `graphql-ws` client (what Apollo Client and urql use) receives an event.
 
-Installed from the committed lock file into tests/events/node/node_modules (gitignored)
-the first time; without node or npm the test skips, except under CI=true.
+`tests.npm` installs it from the committed lock file into tests/events/node/node_modules
+the first time (skipped without node, failed under CI=true).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import aiohttp
 import orjson
-import pytest
 
 from restloom.sim.server import SimServer
+from tests import npm
 from tests.conftest import FULL_KEY
 from tests.events.conftest import first_contact, patch_on_sim
 from tests.events.wire import contact_event, deliver
 from tests.support import GatewayServer
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-CLIENT = NODE_DIR / "node_modules" / "graphql-ws" / "package.json"
 QUERY = "subscription { events(targets: [CONTACT]) { id action node { ... on Contact { firstName } } } }"
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def node_client() -> str:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not (node and npm):
-        _skip_or_fail("node and npm are needed for the graphql-ws client (not found on PATH)")
-    assert node and npm
-    if not CLIENT.exists():
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            timeout=300,
-        )
-        if result.returncode != 0 or not CLIENT.exists():
-            _skip_or_fail(f"npm ci of graphql-ws failed: {result.stderr.decode()[-2000:]}")
-    return node
 
 
 async def test_the_graphql_ws_client_receives_an_event(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    node = node_client()
+    node = npm.install(NODE_DIR, ("graphql-ws/package.json",), "the graphql-ws client")
     ws_url = events_gateway.url.replace("http://", "ws://") + "/graphql"
     process = await asyncio.create_subprocess_exec(
         node,

@@ -17,7 +17,6 @@ from tests.frameworks.servers import (
     REPO,
     RunningServer,
     install_json_server,
-    require_node,
     start_drf,
     start_json_server,
 )
@@ -35,8 +34,7 @@ def drf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServ
 
 @pytest.fixture(scope="session")
 def json_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    node, npm = require_node()
-    install_json_server(npm)
+    node = install_json_server()
     server = start_json_server(node, tmp_path_factory.mktemp("json-server"))
     yield server
     server.stop()

@@ -1,16 +1,13 @@
 """The frameworks under test, each run once per session as a real process on loopback.
 
 DRF runs under uvicorn in a child Python process (`drf/serve.py`); json-server
-0.17 is installed from npm into `node/node_modules` (gitignored) the first time
-it is needed. Without node or npm the json-server tests skip, except under
-`CI=true`, where they fail.
+0.17 is installed from npm into `node/node_modules` by `tests.npm` (skipped without
+node, failed under `CI=true`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,15 +16,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
-import pytest
-
+from tests import npm
 from tests.frameworks import dataset
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = Path(__file__).resolve().parent / "node"
-JSON_SERVER_BIN = NODE_DIR / "node_modules" / "json-server" / "lib" / "cli" / "bin.js"
+JSON_SERVER_CLI = "json-server/lib/cli/bin.js"  # under node_modules
+JSON_SERVER_BIN = NODE_DIR / "node_modules" / JSON_SERVER_CLI
 START_TIMEOUT = 30.0
 
 
@@ -62,32 +58,9 @@ def start_drf(workdir: Path) -> RunningServer:
     return server
 
 
-def require_node() -> tuple[str, str]:
-    """Paths of node and npm; skip (or fail under CI=true) when either is missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node and npm:
-        return node, npm
-    _skip_or_fail("node and npm are needed to run json-server (not found on PATH)")
-
-
-def _skip_or_fail(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def install_json_server(npm: str) -> None:
-    """`npm ci` from the committed lock file, only when the install is missing."""
-    if JSON_SERVER_BIN.exists():
-        return
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=NODE_DIR,
-        capture_output=True,
-        timeout=300,
-    )
-    if result.returncode != 0 or not JSON_SERVER_BIN.exists():
-        _skip_or_fail(f"npm ci of json-server failed: {result.stderr.decode()[-2000:]}")
+def install_json_server() -> str:
+    """The path of node, with json-server installed from the committed lock file."""
+    return npm.install(NODE_DIR, (JSON_SERVER_CLI,), "json-server")
 
 
 def json_server_db() -> dict[str, list[dict[str, object]]]:

@@ -2,30 +2,29 @@
 server audit (npm `graphql-http` 1.23) and real clients (graphql-request 7, Apollo
 Client 3 and 4).
 
-`npm ci` installs it from the committed lock file into `node/node_modules` (gitignored)
-the first time it is needed. Without node or npm the audit skips, except under
-`CI=true`, where it fails.
+`tests.npm` installs them from the committed lock file into `node/node_modules` the
+first time they are needed (skipped without node, failed under `CI=true`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
+from tests import npm
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 SCRIPT = NODE_DIR / "audit.mjs"
 CLIENTS_SCRIPT = NODE_DIR / "clients.mjs"
 INSTALLED = NODE_DIR / "node_modules" / "graphql-http" / "package.json"
 # Every package of the lock file's top level: a partial install is installed again.
-PACKAGES = ("graphql-http", "graphql-request", "apollo3", "@apollo/client", "rxjs", "graphql")
+PACKAGES = tuple(
+    f"{name}/package.json"
+    for name in ("graphql-http", "graphql-request", "apollo3", "@apollo/client", "rxjs", "graphql")
+)
 AUDIT_TIMEOUT = 120.0
 
 
@@ -50,27 +49,9 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def skip_or_fail(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def install() -> str:
-    """The path of node, with graphql-http installed; skips (fails under CI) otherwise."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        skip_or_fail("node and npm are needed for the graphql-http audit (not found on PATH)")
-    if not all((NODE_DIR / "node_modules" / p / "package.json").exists() for p in PACKAGES):
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            timeout=300,
-        )
-        if result.returncode != 0 or not INSTALLED.exists():
-            skip_or_fail(f"npm ci in tests/http/node failed: {result.stderr.decode()[-2000:]}")
-    return node
+    """The path of node, with the packages installed; skips (fails under CI) otherwise."""
+    return npm.install(NODE_DIR, PACKAGES, "the graphql-http audit and clients")
 
 
 def installed_version() -> str:
