@@ -9,7 +9,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.profile import MOSSDESK
 from restloom.upstream.readcache import CachePolicy, ReadCache, StoredResponse
 from tests.conftest import FULL_KEY
+from tests.processes import free_port
 from tests.redis_support import drop_namespace, require_redis
 from tests.support import GatewayServer, GraphQLClient
 
@@ -79,12 +79,6 @@ class OwnRedis:
             self.process.terminate()
             await self.process.wait()
             self.process = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The start-up check against real upstreams: the sim, a wrong base URL, nothing listening."""
 
-import socket
-
 import pytest
 
 from restloom.startup import Level, check_upstream, shown_url
@@ -9,6 +7,7 @@ from restloom.upstream.client import UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
 from restloom.upstream.profile import MOSSDESK
 from tests.conftest import FULL_KEY
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -21,12 +20,6 @@ async def session():
 def client_for(session, base_url: str, key: str | None = FULL_KEY) -> UpstreamClient:
     credential = Credential(CredentialKind.API_KEY, key) if key else None
     return UpstreamClient(session, base_url, MOSSDESK, service_credential=credential)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_a_right_base_url_and_key_are_ok(session, sim):

@@ -3,13 +3,10 @@ demo registered its receiver with the embedded sim."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import sys
-
 import aiohttp
 
 from tests.events.wire import Subscriber
+from tests.processes import restloom_demo
 
 UPDATE = """
 mutation($id: ID!, $name: String) {
@@ -25,28 +22,8 @@ subscription { events(targets: [CONTACT], actions: [UPDATE]) {
 async def test_demo_subscription_sees_a_mutation_from_another_client(
     http: aiohttp.ClientSession,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "restloom.cli",
-        "demo",
-        "--port",
-        str(port),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                async with http.get(base + "/healthz") as resp:
-                    if resp.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+    async with restloom_demo(http) as demo:
+        base = demo.url
         async with http.post(
             base + "/graphql", json={"query": "{ contacts(first: 1) { nodes { databaseId } } }"}
         ) as resp:
@@ -72,9 +49,7 @@ async def test_demo_subscription_sees_a_mutation_from_another_client(
         else:
             raise AssertionError("no event reached the subscription")
         await sub.close()
-    finally:
-        proc.terminate()
-        output = (await proc.communicate())[0].decode()
+    output = demo.output
     assert f"{base}/webhooks/mossdesk" in output
     assert "subscription {" in output
     assert "whsec_" not in output  # the secret is never printed

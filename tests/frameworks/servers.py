@@ -8,7 +8,6 @@ node, failed under `CI=true`).
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from tests import npm
 from tests.frameworks import dataset
+from tests.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -111,7 +111,7 @@ def json_server_db() -> dict[str, list[dict[str, object]]]:
 def start_json_server(node: str, workdir: Path) -> RunningServer:
     db = workdir / "db.json"
     db.write_text(json.dumps(json_server_db(), indent=1))
-    port = _free_port()
+    port = free_port()  # json-server takes a port number only
     process = subprocess.Popen(
         [
             node,
@@ -130,13 +130,6 @@ def start_json_server(node: str, workdir: Path) -> RunningServer:
     server = RunningServer(f"http://127.0.0.1:{port}", process)
     _wait_until_answering(server, "/contacts?_limit=1")
     return server
-
-
-def _free_port() -> int:
-    # json-server takes a port number only; the small race with another binder is acceptable.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_answering(server: RunningServer, path: str) -> None:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from dataclasses import dataclass, field
 
 import aiohttp
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import free_port
 
 
 @dataclass

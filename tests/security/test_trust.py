@@ -7,9 +7,6 @@ refused before anything reaches the upstream, unless the operator allows them.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +16,7 @@ import pytest
 from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY, READ_KEY
+from tests.processes import restloom_demo
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 
@@ -215,28 +213,8 @@ async def test_operator_may_allow_service_impersonation(
 async def test_restloom_demo_allows_anonymous_mutations_and_says_so(
     http: aiohttp.ClientSession,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "restloom.cli",
-        "demo",
-        "--port",
-        str(port),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                async with http.get(base + "/healthz") as resp:
-                    if resp.status == 200:
-                        break
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.1)
+    async with restloom_demo(http) as process:
+        base = process.url
         demo = GraphQLClient(http, base)
         changed = await demo.data(
             'mutation { updateViewer(input: {username: "demo_anonymous"}) { user { username } } }'
@@ -252,8 +230,6 @@ async def test_restloom_demo_allows_anonymous_mutations_and_says_so(
             base + "/graphql", headers={"Origin": "http://evil.example", **preflight}
         ) as resp:
             assert "Access-Control-Allow-Origin" not in resp.headers
-    finally:
-        process.terminate()
-        output = (await process.communicate())[0].decode()
+    output = process.output
     assert "anonymous: queries and MUTATIONS" in output
     assert "http://localhost:*" in output
