@@ -12,7 +12,6 @@ import pytest
 
 from restloom.config import load_settings
 from tests.frameworks.dataset import DRF_ADMIN_TOKEN as ADMIN_TOKEN
-from tests.frameworks.proxy import CountingProxy
 from tests.frameworks.servers import (
     REPO,
     RunningServer,
@@ -20,6 +19,7 @@ from tests.frameworks.servers import (
     start_drf,
     start_json_server,
 )
+from tests.recording_proxy import RecordingProxy
 from tests.support import GatewayServer, GraphQLClient
 
 EXAMPLES = REPO / "examples"
@@ -79,7 +79,7 @@ FRAMEWORKS = {f.name: f for f in (DRF, JSON_SERVER)}
 class Stack:
     framework: Framework
     server: RunningServer
-    proxy: CountingProxy
+    proxy: RecordingProxy
     client: GraphQLClient
     http: aiohttp.ClientSession
 
@@ -116,8 +116,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def stack_for(
     http: aiohttp.ClientSession, framework: Framework, server: RunningServer
 ) -> AsyncIterator[Stack]:
-    """A counting proxy in front of the framework, and a gateway in front of the proxy."""
-    async with CountingProxy(server.url) as proxy:
+    """A recording proxy in front of the framework, and a gateway in front of the proxy."""
+    async with RecordingProxy(server.url) as proxy:
         # The example file as shipped, with only the origin pointed at the proxy.
         settings = load_settings(EXAMPLES / f"{framework.name}.toml", upstream_url=proxy.url)
         async with GatewayServer(settings) as gateway:

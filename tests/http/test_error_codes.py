@@ -21,39 +21,25 @@ from restloom.graphql import cost
 from restloom.graphql.users import User
 from restloom.sim.server import SimServer
 from tests.http.support import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, exchange
+from tests.loopback import Listener
 from tests.support import GatewayServer, SimStats
 
 SECRET = "db-primary.internal:5432 stack trace"
 
 
-class FailingUpstream:
+class FailingUpstream(Listener):
     """Answers every request with one status and a body that must not reach clients."""
 
     def __init__(self, status: int) -> None:
+        super().__init__()
         self.status = status
         self.calls = 0
-        self.url = ""
-        self._runner: web.AppRunner | None = None
+        self.app.router.add_route("*", "/{tail:.*}", self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.calls += 1
         body = {"error": {"code": "NOT_IMPLEMENTED", "message": SECRET}}
         return web.json_response(body, status=self.status)
-
-    async def __aenter__(self) -> FailingUpstream:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 @pytest.mark.parametrize("status", [500, 501, 505, 599])

@@ -23,7 +23,8 @@ from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
 from tests.observability.process import ServeProcess
-from tests.observability.recorder import OtlpCollector, RecordingProxy
+from tests.observability.recorder import OtlpCollector
+from tests.recording_proxy import RecordingProxy
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 QUERY = "query Pair { viewer { email } contacts(first: 2) { nodes { id } } }"
@@ -97,7 +98,7 @@ async def test_operation_span_with_a_child_per_upstream_call_and_traceparent_ups
 ) -> None:
     client = GraphQLClient(http, traced.url, {"X-API-Key": FULL_KEY})
     await stats.reset()
-    proxy.requests.clear()
+    proxy.reset()
     reply = await client.send(QUERY)
     assert not reply.errors
     request_id = reply.headers["X-Request-Id"]
@@ -144,7 +145,7 @@ async def test_a_callers_traceparent_is_continued(
 ) -> None:
     trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
     client = GraphQLClient(http, traced.url, {"X-API-Key": FULL_KEY})
-    proxy.requests.clear()
+    proxy.reset()
     reply = await client.send(
         "{ viewer { email } }", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"}
     )
@@ -218,7 +219,7 @@ async def test_without_tracing_no_spans_and_no_traceparent(
     spans: InMemorySpanExporter,
 ) -> None:
     async with GatewayServer(through(proxy, sim, gateway_settings)) as server:
-        proxy.requests.clear()  # the start-up check of the upstream
+        proxy.reset()  # the start-up check of the upstream
         client = GraphQLClient(http, server.url, {"X-API-Key": FULL_KEY})
         reply = await client.send(
             QUERY,

@@ -20,6 +20,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.loopback import Listener
+
 PREFIX = "/api/v1"
 CHUNK = b" " * 65536
 
@@ -67,28 +69,6 @@ class Seen:
     path_qs: str
     headers: dict[str, str]
     body: bytes
-
-
-class Listener:
-    """An aiohttp server on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.app = web.Application()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def __aenter__(self) -> Any:
-        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 class Recorder(Listener):

@@ -1,17 +1,22 @@
 """A transparent HTTP proxy on loopback that records every request it passes on.
 
-Between the gateway and a framework, it is how the tests count upstream
-requests (and see their query strings) without touching the framework.
+Between the gateway and its upstream (the sim, a framework), it shows exactly what
+the gateway sent (query strings, headers such as `traceparent`) and how many
+requests, while the upstream still does the answering.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
-# Hop-by-hop headers, and those aiohttp sets itself for the body it sends.
+from tests.loopback import Listener
+
+# Hop-by-hop headers, and those aiohttp sets itself for the body it sends. The
+# request's content-encoding goes too: aiohttp's server has already decoded its body.
 _DROPPED = {
     "host",
     "connection",
@@ -27,33 +32,34 @@ class Seen:
     method: str
     path: str  # without the query string
     query: tuple[tuple[str, str], ...]
-    content_type: str | None
-    credential: bool  # whether any Authorization or X-API-Key header came along
+    headers: CIMultiDict[str]  # as the gateway sent them
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("Content-Type")
+
+    @property
+    def credential(self) -> bool:
+        """Whether any Authorization or X-API-Key header came along."""
+        return "Authorization" in self.headers or "X-API-Key" in self.headers
 
 
-@dataclass
-class CountingProxy:
-    target: str  # origin of the framework, e.g. http://127.0.0.1:PORT
-    seen: list[Seen] = field(default_factory=list)
-    url: str = ""
-    _runner: web.AppRunner | None = None
-    _session: aiohttp.ClientSession | None = None
+class RecordingProxy(Listener):
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target  # the upstream's origin, e.g. http://127.0.0.1:PORT
+        self.seen: list[Seen] = []
+        self._session: aiohttp.ClientSession | None = None
+        self.app.router.add_route("*", "/{tail:.*}", self._forward)
 
-    async def __aenter__(self) -> CountingProxy:
+    async def __aenter__(self) -> RecordingProxy:
+        # Bodies pass through as they are: the gateway decodes what the upstream encoded.
         self._session = aiohttp.ClientSession(auto_decompress=False)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
+        return await super().__aenter__()
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None and self._session is not None
-        await self._runner.cleanup()
+        await super().__aexit__(*exc)
+        assert self._session is not None
         await self._session.close()
 
     def reset(self) -> None:
@@ -62,6 +68,10 @@ class CountingProxy:
     def requests(self, method: str | None = None) -> list[Seen]:
         return [s for s in self.seen if method is None or s.method == method]
 
+    def api_requests(self) -> list[Seen]:
+        """What reached the sim's API, without its /__sim control endpoints."""
+        return [s for s in self.seen if not s.path.startswith("/__sim")]
+
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
         self.seen.append(
@@ -69,8 +79,7 @@ class CountingProxy:
                 request.method,
                 request.path,
                 tuple(request.query.items()),
-                request.headers.get("Content-Type"),
-                "Authorization" in request.headers or "X-API-Key" in request.headers,
+                CIMultiDict(request.headers),
             )
         )
         body = await request.read()
