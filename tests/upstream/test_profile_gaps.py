@@ -17,12 +17,17 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from restloom.config import ConfigError, load_settings
+from restloom.config import load_settings
 from restloom.upstream.errors import error_from_response, field_keyed
 from restloom.upstream.profile import ErrorSpec, ErrorStyle, profile_from_table
 from tests.support import GatewayServer, GraphQLClient
 from tests.upstream import test_profiles_toml
-from tests.upstream.test_profiles_toml import DRF_TOML, MiniRest, settings_from
+from tests.upstream.test_profiles_toml import (
+    DRF_TOML,
+    MiniRest,
+    bad_profile_error,
+    settings_from,
+)
 
 # The fixture that runs a MiniRest on loopback, shared with test_profiles_toml.
 serve = test_profiles_toml.serve
@@ -190,11 +195,9 @@ async def test_a_collection_maps_a_filter_its_own_way(serve, http, tmp_path):
     ],
 )
 def test_bad_filter_tables_are_config_errors(tmp_path, table, expected):
-    toml = 'profile = "x"\n[profiles.x]\nextends = "mossdesk"\n\n' + table
-    with pytest.raises(ConfigError) as raised:
-        settings_from(tmp_path, toml, "http://127.0.0.1:1").upstream_profile()
-    assert expected in str(raised.value)
-    assert "profiles.x" in str(raised.value)
+    message = bad_profile_error(tmp_path, table)
+    assert expected in message
+    assert "profiles.x" in message
 
 
 # --- absent collections ---------------------------------------------------------------
@@ -261,12 +264,9 @@ def test_absent_and_empty_paths_are_one_thing():
     ],
 )
 def test_bad_absent_entries_are_config_errors(tmp_path, table, expected):
-    head = 'profile = "x"\n[profiles.x]\nextends = "mossdesk"\n'
-    toml = head + table if not table.startswith("[") else head + "\n" + table
-    with pytest.raises(ConfigError) as raised:
-        settings_from(tmp_path, toml, "http://127.0.0.1:1").upstream_profile()
-    assert expected in str(raised.value)
-    assert "profiles.x" in str(raised.value)
+    message = bad_profile_error(tmp_path, table)
+    assert expected in message
+    assert "profiles.x" in message
 
 
 # --- the shared rate budget keeps to max_retry_after ------------------------------------

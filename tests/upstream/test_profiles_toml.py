@@ -252,6 +252,16 @@ def settings_from(tmp_path: Path, toml: str, upstream_url: str, **overrides: Any
     return load_settings(config_file, upstream_url=upstream_url, **overrides)
 
 
+def bad_profile_error(tmp_path: Path, table: str) -> str:
+    """The ConfigError message of profile `x` (extending mossdesk) with `table` added."""
+    head = 'profile = "x"\n[profiles.x]\nextends = "mossdesk"\n'
+    # Keys of the profile table itself must come before any sub-table.
+    toml = head + table if not table.startswith("[") else head + "\n" + table
+    with pytest.raises(ConfigError) as raised:
+        settings_from(tmp_path, toml, "http://127.0.0.1:1").upstream_profile()
+    return str(raised.value)
+
+
 DRF_TOML = """
 profile = "drf"
 
@@ -639,10 +649,6 @@ BAD_PROFILES = [
 
 @pytest.mark.parametrize(("table", "expected"), BAD_PROFILES)
 def test_a_bad_profile_field_is_a_clear_config_error(tmp_path, table, expected):
-    head = 'profile = "x"\n[profiles.x]\nextends = "mossdesk"\n'
-    # Keys of the profile table itself must come before any sub-table.
-    toml = head + table if not table.startswith("[") else head + "\n" + table
-    with pytest.raises(ConfigError) as raised:
-        settings_from(tmp_path, toml, "http://127.0.0.1:1").upstream_profile()
-    assert expected in str(raised.value)
-    assert "profiles.x" in str(raised.value)
+    message = bad_profile_error(tmp_path, table)
+    assert expected in message
+    assert "profiles.x" in message
