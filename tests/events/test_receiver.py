@@ -47,12 +47,20 @@ async def probe(http: aiohttp.ClientSession, gw: GatewayServer, sub: Subscriber,
     await until_listening(sub, send)
 
 
+async def listening(
+    http: aiohttp.ClientSession, sim: SimServer, gw: GatewayServer
+) -> tuple[str, Subscriber]:
+    """A contact of the sim's, and a subscriber surely listening for events."""
+    cid = await first_contact(http, sim.url)
+    sub = await subscribed(http, gw.url)
+    await probe(http, gw, sub, cid)
+    return cid, sub
+
+
 async def test_write_on_the_sim_reaches_the_subscriber_with_the_object_as_it_is_now(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    cid = await first_contact(http, sim.url)
-    sub = await subscribed(http, events_gateway.url)
-    await probe(http, events_gateway, sub, cid)
+    cid, sub = await listening(http, sim, events_gateway)
     record = await patch_on_sim(http, sim.url, cid, "Webhooked")
     status, answer = await deliver(http, events_gateway.url, contact_event(cid, actor_id=None))
     assert status == 202 and answer["status"] == "accepted"
@@ -68,9 +76,7 @@ async def test_write_on_the_sim_reaches_the_subscriber_with_the_object_as_it_is_
 async def test_bad_signature_is_refused_and_publishes_nothing(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    cid = await first_contact(http, sim.url)
-    sub = await subscribed(http, events_gateway.url)
-    await probe(http, events_gateway, sub, cid)
+    cid, sub = await listening(http, sim, events_gateway)
     body = contact_event(cid)
     wrong_key = await deliver(http, events_gateway.url, body, secret=OTHER_SECRET)
     garbage = await deliver(http, events_gateway.url, body, signature="v1,not-base64!! v2,x")
@@ -106,9 +112,7 @@ async def test_missing_headers_are_refused(
 async def test_stale_and_future_timestamps_are_refused(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    cid = await first_contact(http, sim.url)
-    sub = await subscribed(http, events_gateway.url)
-    await probe(http, events_gateway, sub, cid)
+    cid, sub = await listening(http, sim, events_gateway)
     now = int(time.time())
     # Correctly signed, but 301 s old or 301 s ahead: the default window is 300 s.
     for timestamp in (now - 301, now + 301):
@@ -126,9 +130,7 @@ async def test_stale_and_future_timestamps_are_refused(
 async def test_a_replayed_or_retried_delivery_is_published_once(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    cid = await first_contact(http, sim.url)
-    sub = await subscribed(http, events_gateway.url)
-    await probe(http, events_gateway, sub, cid)
+    cid, sub = await listening(http, sim, events_gateway)
     body = contact_event(cid)
     first = await deliver(http, events_gateway.url, body, delivery_id="msg_retried")
     # A retry: same id, a later timestamp (its own signature).
@@ -228,9 +230,7 @@ async def test_moco_style_signature_over_the_raw_body(http: aiohttp.ClientSessio
 async def test_events_about_objects_without_a_type_are_accepted_but_not_delivered(
     sim: SimServer, http: aiohttp.ClientSession, events_gateway: GatewayServer
 ) -> None:
-    cid = await first_contact(http, sim.url)
-    sub = await subscribed(http, events_gateway.url)
-    await probe(http, events_gateway, sub, cid)
+    cid, sub = await listening(http, sim, events_gateway)
     member = orjson.dumps(
         {"type": "member.added", "data": {"id": "usr_1", "organization_id": "org_1"}}
     )
