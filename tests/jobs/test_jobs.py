@@ -35,6 +35,18 @@ async def stack(http) -> AsyncIterator[tuple[SimServer, GatewayServer, GraphQLCl
             yield sim, gw, GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY})
 
 
+def sharing_redis(sim: SimServer, redis_url: str, redis_namespace: str) -> Settings:
+    """Settings for instances over `sim` that share Redis (and so a cursor key)."""
+    return Settings(
+        upstream_url=sim.url,
+        profile="template",
+        rate_limit="off",
+        redis_url=redis_url,
+        redis_namespace=redis_namespace,
+        cursor_secret="jobs-test",
+    )
+
+
 async def start(client: GraphQLClient, email: str) -> dict:
     data = await client.data(IMPORT, {"input": {"firstName": "Ada", "email": email}})
     return data["importContact"]["job"]
@@ -157,14 +169,7 @@ async def test_polling_stops_when_every_subscriber_has_left(http):
 
 async def test_two_instances_sharing_redis_poll_a_job_once(http, redis_url, redis_namespace):
     async with SimServer(JOB_SIM) as sim:
-        settings = Settings(
-            upstream_url=sim.url,
-            profile="template",
-            rate_limit="off",
-            redis_url=redis_url,
-            redis_namespace=redis_namespace,
-            cursor_secret="jobs-test",
-        )
+        settings = sharing_redis(sim, redis_url, redis_namespace)
         async with GatewayServer(settings) as a, GatewayServer(settings) as b:
             stats = SimStats(http, sim.url)
             job = await start(
@@ -193,14 +198,7 @@ async def test_another_instance_takes_over_when_the_polling_one_is_left(
 ):
     slower = dataclasses.replace(JOB_SIM, job_delay=1.5)
     async with SimServer(slower) as sim:
-        settings = Settings(
-            upstream_url=sim.url,
-            profile="template",
-            rate_limit="off",
-            redis_url=redis_url,
-            redis_namespace=redis_namespace,
-            cursor_secret="jobs-test",
-        )
+        settings = sharing_redis(sim, redis_url, redis_namespace)
         async with GatewayServer(settings) as a, GatewayServer(settings) as b:
             stats = SimStats(http, sim.url)
             job = await start(
