@@ -4,9 +4,12 @@ gateway over the sim, watched by a real graphql-transport-ws subscriber.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import orjson
@@ -14,7 +17,7 @@ import pytest
 
 from restloom.config import Settings
 from restloom.sim.server import SimServer
-from tests.conftest import FULL_KEY
+from tests.conftest import FULL_KEY, TEST_DATASET
 from tests.events.conftest import first_contact, patch_on_sim
 from tests.events.wire import (
     MOCO_KEY,
@@ -28,6 +31,22 @@ from tests.events.wire import (
 from tests.support import GatewayServer
 
 OTHER_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+
+
+@asynccontextmanager
+async def moco_stack() -> AsyncIterator[tuple[SimServer, GatewayServer]]:
+    """A MOCO-style sim, and a moco-profile gateway over it with the MOCO webhook key."""
+    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
+    async with SimServer(config) as sim:
+        settings = Settings(
+            upstream_url=sim.url,
+            profile="moco",
+            rate_limit="off",
+            api_key=FULL_KEY,
+            webhook_secret=MOCO_KEY,
+        )
+        async with GatewayServer(settings) as gw:
+            yield sim, gw
 
 
 async def subscribed(http: aiohttp.ClientSession, url: str) -> Subscriber:
@@ -180,51 +199,38 @@ async def test_unknown_source_no_secret_and_oversize(
 
 
 async def test_moco_style_signature_over_the_raw_body(http: aiohttp.ClientSession) -> None:
-    import dataclasses
+    async with moco_stack() as (sim, gw):
+        async with http.get(
+            f"{sim.url}/api/v1/contacts", headers={"Authorization": f"Token token={FULL_KEY}"}
+        ) as resp:
+            contact = (await resp.json())[0]
+        sub = await Subscriber.connect(http, gw.url)
+        await sub.subscribe()
+        body = orjson.dumps(contact)
 
-    from tests.conftest import TEST_DATASET
+        async def post(signature: str, timestamp_ms: int) -> int:
+            headers = {
+                "X-Moco-Target": "Contact",
+                "X-Moco-Event": "update",
+                "X-Moco-Timestamp": str(timestamp_ms),
+                "X-Moco-Signature": signature,
+                "X-Moco-User-Id": "933613686",
+                "Content-Type": "application/json",
+            }
+            async with http.post(f"{gw.url}/webhooks/moco", data=body, headers=headers) as r:
+                return r.status
 
-    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
-    async with SimServer(config) as sim:
-        settings = Settings(
-            upstream_url=sim.url,
-            profile="moco",
-            rate_limit="off",
-            api_key=FULL_KEY,
-            webhook_secret=MOCO_KEY,
-        )
-        async with GatewayServer(settings) as gw:
-            async with http.get(
-                f"{sim.url}/api/v1/contacts", headers={"Authorization": f"Token token={FULL_KEY}"}
-            ) as resp:
-                contact = (await resp.json())[0]
-            sub = await Subscriber.connect(http, gw.url)
-            await sub.subscribe()
-            body = orjson.dumps(contact)
-
-            async def post(signature: str, timestamp_ms: int) -> int:
-                headers = {
-                    "X-Moco-Target": "Contact",
-                    "X-Moco-Event": "update",
-                    "X-Moco-Timestamp": str(timestamp_ms),
-                    "X-Moco-Signature": signature,
-                    "X-Moco-User-Id": "933613686",
-                    "Content-Type": "application/json",
-                }
-                async with http.post(f"{gw.url}/webhooks/moco", data=body, headers=headers) as r:
-                    return r.status
-
-            good = hmac.new(MOCO_KEY.encode(), body, hashlib.sha256).hexdigest()
-            now_ms = int(time.time() * 1000)
-            assert await post("0" * 64, now_ms) == 401
-            assert await post(good, now_ms - 301_000) == 401
-            assert await post(good, now_ms) == 202
-            assert await post(good, now_ms) == 200  # the same body again: a retry
-            event = (await sub.event())["events"]
-            assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
-            assert event["objectId"] == str(contact["id"])
-            assert event["node"]["databaseId"] == str(contact["id"])
-            await sub.close()
+        good = hmac.new(MOCO_KEY.encode(), body, hashlib.sha256).hexdigest()
+        now_ms = int(time.time() * 1000)
+        assert await post("0" * 64, now_ms) == 401
+        assert await post(good, now_ms - 301_000) == 401
+        assert await post(good, now_ms) == 202
+        assert await post(good, now_ms) == 200  # the same body again: a retry
+        event = (await sub.event())["events"]
+        assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
+        assert event["objectId"] == str(contact["id"])
+        assert event["node"]["databaseId"] == str(contact["id"])
+        await sub.close()
 
 
 async def test_events_about_objects_without_a_type_are_accepted_but_not_delivered(
@@ -275,56 +281,43 @@ async def test_no_log_line_carries_the_secret_or_a_signature(
 async def test_the_moco_sim_s_real_deliveries_reach_a_subscriber(
     http: aiohttp.ClientSession,
 ) -> None:
-    import dataclasses
-
-    from tests.conftest import TEST_DATASET
-
-    config = dataclasses.replace(TEST_DATASET, style="moco", rate_limit=0)
     auth = {"Authorization": f"Token token={FULL_KEY}"}
-    async with SimServer(config) as sim:
-        settings = Settings(
-            upstream_url=sim.url,
-            profile="moco",
-            rate_limit="off",
-            api_key=FULL_KEY,
-            webhook_secret=MOCO_KEY,
-        )
-        async with GatewayServer(settings) as gw:
-            async with http.post(
-                f"{sim.url}/api/v1/webhooks",
-                json={
-                    "url": f"{gw.url}/webhooks/moco",
-                    "events": ["contact.updated"],
-                    "secret": MOCO_KEY,
-                },
+    async with moco_stack() as (sim, gw):
+        async with http.post(
+            f"{sim.url}/api/v1/webhooks",
+            json={
+                "url": f"{gw.url}/webhooks/moco",
+                "events": ["contact.updated"],
+                "secret": MOCO_KEY,
+            },
+            headers=auth,
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+        async with http.get(f"{sim.url}/api/v1/contacts", headers=auth) as resp:
+            contact_id = (await resp.json())[0]["id"]
+        sub = await Subscriber.connect(http, gw.url)
+        await sub.subscribe()
+        # Writes straight to the sim until the subscription (listening a moment
+        # after subscribing) is told of one.
+        for attempt in range(50):
+            async with http.put(
+                f"{sim.url}/api/v1/contacts/{contact_id}",
+                json={"first_name": f"Moco{attempt}"},
                 headers=auth,
             ) as resp:
-                assert resp.status == 201, await resp.text()
-            async with http.get(f"{sim.url}/api/v1/contacts", headers=auth) as resp:
-                contact_id = (await resp.json())[0]["id"]
-            sub = await Subscriber.connect(http, gw.url)
-            await sub.subscribe()
-            # Writes straight to the sim until the subscription (listening a moment
-            # after subscribing) is told of one.
-            for attempt in range(50):
-                async with http.put(
-                    f"{sim.url}/api/v1/contacts/{contact_id}",
-                    json={"first_name": f"Moco{attempt}"},
-                    headers=auth,
-                ) as resp:
-                    assert resp.status == 200, await resp.text()
-                try:
-                    event = (await sub.event(wait=0.5))["events"]
-                except TimeoutError:
-                    continue
-                break
-            else:
-                raise AssertionError("no MOCO delivery reached the subscription")
-            assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
-            assert event["objectId"] == str(contact_id)
-            assert event["deliveryId"].startswith("moco:")
-            assert event["node"]["firstName"].startswith("Moco")  # read fresh, in MOCO style
-            await sub.close()
+                assert resp.status == 200, await resp.text()
+            try:
+                event = (await sub.event(wait=0.5))["events"]
+            except TimeoutError:
+                continue
+            break
+        else:
+            raise AssertionError("no MOCO delivery reached the subscription")
+        assert (event["target"], event["action"]) == ("CONTACT", "UPDATE")
+        assert event["objectId"] == str(contact_id)
+        assert event["deliveryId"].startswith("moco:")
+        assert event["node"]["firstName"].startswith("Moco")  # read fresh, in MOCO style
+        await sub.close()
 
 
 async def test_without_a_reachable_redis_the_sender_is_asked_to_retry(
