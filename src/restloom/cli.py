@@ -199,6 +199,8 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_level": settings.log_level,
         "log_config": None,  # uvicorn's lines go through configure_logging's handler
         "access_log": settings.access_log,
+        # Mounted below a path by a reverse proxy: GraphiQL's URLs and routing need it.
+        "root_path": settings.root_path,
     }
 
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
+    root_path: str = Field(
+        "",
+        pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="Path prefix when a reverse proxy mounts restloom below /, e.g. /gateway.",
+    )
     upstream_timeout: float = Field(10.0, gt=0, description="Seconds per upstream call.")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to get a connection.")
     max_connections: int = Field(100, ge=1, description="Upstream connection pool size.")
