@@ -53,3 +53,15 @@ async def test_every_tour_query_answers_without_errors(http, queries):
                 assert reply.status == 200, (query, reply.body)
                 assert not reply.errors, (query, reply.errors)
                 assert all(value is not None for value in reply.data.values()), query
+
+
+def test_the_readme_and_the_example_file_list_every_setting():
+    from restloom.config import Settings
+
+    readme = README.read_text()
+    table = readme[readme.index("## Settings") : readme.index("## Upstream profiles")]
+    example = (README.parent / "restloom.example.toml").read_text()
+    for name in Settings.model_fields:
+        assert f"| `{name}` |" in table, f"README's settings table lacks `{name}`"
+        if name != "profiles":  # a table of tables, shown as [profiles.NAME]
+            assert re.search(rf"(?m)^#?\s*{name}\s*=", example), f"example lacks {name}"
