@@ -7,6 +7,8 @@ import os
 import pytest
 import redis.asyncio as redis
 
+from restloom.config import Settings
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -33,3 +35,14 @@ async def drop_namespace(url: str, namespace: str) -> None:
             await client.unlink(*batch)
     finally:
         await client.aclose()
+
+
+def redis_cache_settings(upstream_url: str, redis_url: str, namespace: str) -> Settings:
+    """A gateway caching reads in Redis for 60 s, with the cursor key its peers share."""
+    return Settings(
+        upstream_url=upstream_url,
+        redis_url=redis_url,
+        redis_namespace=namespace,
+        cache_ttl=60,
+        cursor_secret="test-cursor-secret",
+    )

@@ -25,7 +25,7 @@ from restloom.upstream.profile import MOSSDESK
 from restloom.upstream.readcache import CachePolicy, ReadCache, StoredResponse
 from tests.conftest import FULL_KEY
 from tests.processes import free_port
-from tests.redis_support import drop_namespace, require_redis
+from tests.redis_support import drop_namespace, redis_cache_settings, require_redis
 from tests.support import GatewayServer, GraphQLClient
 
 VIEWER = "{ viewer { databaseId email } }"
@@ -323,13 +323,7 @@ async def test_a_dirty_scope_is_read_through_until_its_token_is_written(stalled_
 async def test_logout_reports_the_session_and_the_cache(sim, http, stats, backend):
     namespace = f"restloom-test-{uuid.uuid4().hex[:12]}"
     redis_url = await require_redis() if backend == "redis" else None
-    settings = Settings(
-        upstream_url=sim.url,
-        cache_ttl=60,
-        redis_url=redis_url,
-        redis_namespace=namespace,
-        cursor_secret="test-cursor-secret",
-    )
+    settings = redis_cache_settings(sim.url, redis_url, namespace)
     async with GatewayServer(settings) as gateway:
         client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
         bearer = await bearer_for(client)

@@ -12,6 +12,7 @@ import pytest
 from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY, TEST_DATASET
+from tests.redis_support import redis_cache_settings
 from tests.support import GatewayServer, GraphQLClient, SimStats
 
 CONTACTS = "{ contacts(first: 2) { totalCount } }"
@@ -168,13 +169,7 @@ async def test_the_gateways_own_budget_fails_fast_past_the_deadline(http, sim, s
 
 
 async def test_readyz_reports_redis(http, sim, redis_url, redis_namespace):
-    settings = Settings(
-        upstream_url=sim.url,
-        redis_url=redis_url,
-        redis_namespace=redis_namespace,
-        cache_ttl=60,
-        cursor_secret="test-cursor-secret",
-    )
+    settings = redis_cache_settings(sim.url, redis_url, redis_namespace)
     async with GatewayServer(settings) as gateway, http.get(gateway.url + "/readyz") as resp:
         assert resp.status == 200
         body = await resp.json()

@@ -10,6 +10,7 @@ import pytest
 from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY, READ_KEY, TEST_DATASET
+from tests.redis_support import redis_cache_settings
 from tests.support import GatewayServer, GraphQLClient
 
 CONTACTS = "{ contacts(first: 20) { totalCount nodes { id firstName } } }"
@@ -18,13 +19,7 @@ ORGANIZATION = "query($o: ID!) { organization(id: $o) { memberCount members { to
 
 @pytest.fixture
 async def instances(sim, http, redis_url, redis_namespace) -> AsyncIterator[tuple]:
-    settings = Settings(
-        upstream_url=sim.url,
-        redis_url=redis_url,
-        redis_namespace=redis_namespace,
-        cache_ttl=60,
-        cursor_secret="test-cursor-secret",
-    )
+    settings = redis_cache_settings(sim.url, redis_url, redis_namespace)
     async with GatewayServer(settings) as a, GatewayServer(settings) as b:
         yield (
             GraphQLClient(http, a.url, {"X-API-Key": FULL_KEY}),

@@ -9,6 +9,7 @@ import redis.asyncio as redis
 from restloom.config import Settings
 from restloom.upstream.cache import ENTRY_OVERHEAD, LruMemory, memory_store
 from tests.conftest import FULL_KEY
+from tests.redis_support import redis_cache_settings
 from tests.support import GatewayServer, GraphQLClient
 
 BOUND = 64 * 1024
@@ -94,13 +95,7 @@ async def count_keys(url: str, namespace: str) -> int:
 
 
 async def test_junk_keys_write_nothing_to_redis(sim, http, stats, redis_url, redis_namespace):
-    settings = Settings(
-        upstream_url=sim.url,
-        redis_url=redis_url,
-        redis_namespace=redis_namespace,
-        cache_ttl=60,
-        cursor_secret="test-cursor-secret",
-    )
+    settings = redis_cache_settings(sim.url, redis_url, redis_namespace)
     async with GatewayServer(settings) as gateway:
         client = GraphQLClient(http, gateway.url)
         await stats.reset()
