@@ -115,7 +115,7 @@ class RecordingView(CacheView):
         self.records_kept.add(collection)
         await super().keep_records(collection, records)
 
-    def note_read_past(self, path: str) -> None:
+    def note_uncached_read(self, path: str) -> None:
         target = locate(self._cache.profile, path)
         self.read_past.add(target.collection if target is not None else None)
 
@@ -161,15 +161,13 @@ class ResponseCache:
         if client.cache is not self.cache or getattr(client.profile, "org_units", None):
             return None
         credential = client.credential_for(exchange.caller)
-        if credential is None or exchange._view is not None:
+        if credential is None:
             return None
         caller = exchange.caller
         actor = getattr(caller, "cache_actor", caller.impersonate_user_id)
         view = RecordingView(self.cache, credential.principal, actor)
         # The exchange reads through this view from now on (it creates its own otherwise).
-        exchange._view = view
-        _watch_reads_past_the_cache(exchange, view)
-        return view
+        return view if exchange.use_view(view) else None
 
     def key(
         self,
@@ -228,18 +226,6 @@ class ResponseCache:
         except CacheUnavailable as exc:
             self.cache.warn_unavailable(exc)
             return [None]
-
-
-def _watch_reads_past_the_cache(exchange: Exchange, view: RecordingView) -> None:
-    """This exchange's `get(cached=False)` calls are noted on the view (see `complete`)."""
-    get = exchange.get
-
-    async def noted_get(path: str, params: Params = (), **options: Any) -> Any:
-        if not options.get("cached", True):
-            view.note_read_past(path)
-        return await get(path, params, **options)
-
-    exchange.get = noted_get  # type: ignore[method-assign]
 
 
 def _caller_material(caller: Caller) -> bytes:

@@ -87,6 +87,8 @@ class Exchange:
         `check` raises (an `invalid_response` error) when the body does not fit the shape
         the caller expects; it runs before anything is cached, so a bad answer never is.
         """
+        if not cached and self._view is not None:
+            self._view.note_uncached_read(path)
         key = (path, params, cached)
         pending = self._inflight.get(key)
         if pending is not None:
@@ -211,6 +213,13 @@ class Exchange:
         if done.written and self._view is not None:
             # Later fields of this request (a mutation's payload) read the new generation.
             self._view.adopt(done.tokens)
+
+    def use_view(self, view: CacheView) -> bool:
+        """Read through `view` instead of a view of its own; False once reads have begun."""
+        if self._view is not None:
+            return False
+        self._view = view
+        return True
 
     def _cache_view(self) -> CacheView | None:
         if self._view is None and self.client.cache is not None:

@@ -192,6 +192,10 @@ class CacheView:
 
     # --- responses ----------------------------------------------------------------
 
+    def note_uncached_read(self, path: str) -> None:
+        """A read of `path` that went past the cache (`cached=False`); views that must
+        know what a request read without the cache (the response cache's) say so here."""
+
     async def read_through(
         self, path: str, params: Params, fetch: Callable[[], Awaitable[StoredResponse]]
     ) -> Read:
