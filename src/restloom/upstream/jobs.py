@@ -14,7 +14,6 @@ import asyncio
 import uuid
 import weakref
 from typing import Any
-from urllib.parse import quote
 
 import redis.asyncio as redis
 
@@ -26,7 +25,7 @@ from restloom.upstream.jobboard import JobBoard, LocalBoard, RedisBoard
 from restloom.upstream.jobstate import JobError, JobState, JobStatus
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
-from restloom.upstream.urls import collection_path, require_id, valid_id
+from restloom.upstream.urls import collection_path, fixed_path, valid_id
 
 # Polling: the first pause, the factor, the longest pause, and when to give up.
 FIRST_POLL_SECONDS = 0.1
@@ -117,12 +116,17 @@ async def start_contact_import(ex: Exchange, body: Record, idempotency_key: str 
     spec = _spec(ex.profile)
     check_fields(ex.profile, body)
     response = await ex.write(
-        "POST", ex.profile.prefix + spec.contact_import, body, idempotency_key
+        "POST", fixed_path(ex.profile, spec.contact_import), body, idempotency_key
     )
     request_id = ex.caller.request_id
-    if response.status == 201 and isinstance(response.body, dict):
-        created = str(response.body.get("id"))
-        return JobState(id=created, status=JobStatus.SUCCEEDED, result=response.body)
+    if response.status == 201:
+        created = response.body.get("id") if isinstance(response.body, dict) else None
+        # Only a string or an integer is an id ("None" or "True" would pass the pattern).
+        if isinstance(created, bool) or not isinstance(created, str | int):
+            raise _invalid(request_id, "a created object without an id")
+        if not valid_id(ex.profile, str(created)):
+            raise _invalid(request_id, "a created object without a valid id")
+        return JobState(id=str(created), status=JobStatus.SUCCEEDED, result=response.body)
     if response.status != 202:
         raise _invalid(request_id, f"HTTP {response.status} where 202 Accepted was expected")
     job_body = response.body if isinstance(response.body, dict) else {}
@@ -133,7 +137,7 @@ async def start_contact_import(ex: Exchange, body: Record, idempotency_key: str 
 
 async def fetch_job(ex: Exchange, job_id: str) -> JobState:
     spec = _spec(ex.profile)
-    path = ex.profile.prefix + spec.path + "/" + quote(require_id(ex.profile, job_id), safe="")
+    path = fixed_path(ex.profile, spec.path, job_id)
     response = await ex.get(path, cached=False)
     state = job_of(ex.profile, response.body, ex.caller.request_id)
     if state.id != job_id:

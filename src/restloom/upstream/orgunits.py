@@ -43,6 +43,7 @@ from restloom.upstream.ouswitch import (
 from restloom.upstream.pages import Record
 from restloom.upstream.profile import Profile
 from restloom.upstream.ratelimit import wait_turn
+from restloom.upstream.urls import fixed_path
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -238,7 +239,7 @@ class OrgUnitGate:
 
 
 def _path(profile: Profile, path: str) -> str:
-    return profile.prefix + path.rstrip("/")
+    return fixed_path(profile, path)
 
 
 def check_org_unit(profile: Profile, org_unit: str) -> str:

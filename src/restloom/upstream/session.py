@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from restloom.upstream.client import Exchange
 from restloom.upstream.errors import FailureKind, Unsupported, UpstreamError
 from restloom.upstream.profile import Profile
+from restloom.upstream.urls import fixed_path
 
 MAX_KEY_LENGTH = 512
 
@@ -25,7 +26,7 @@ class SessionCheck:
 def _path(profile: Profile, what: str) -> str:
     if profile.session is None:
         raise Unsupported(f"{what} is not supported by this upstream (it has no session)")
-    return profile.prefix + profile.session.path
+    return fixed_path(profile, profile.session.path)
 
 
 def has_session(profile: Profile) -> bool:

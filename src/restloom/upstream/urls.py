@@ -143,6 +143,15 @@ def auth_path(profile: Profile, action: str) -> UpstreamPath:
     return _finish(profile, _top_level(profile, "auth") + "/" + action)
 
 
+def fixed_path(profile: Profile, path: str, object_id: str | None = None) -> str:
+    """A path the profile names outright (org units, jobs, the session), or one object
+    below it (`/jobs/{id}`), finished like every other path (prefix, trailing slash)."""
+    full = path.rstrip("/")
+    if object_id is not None:
+        full += "/" + _segment(profile, object_id, "id")
+    return _finish(profile, full).path
+
+
 def members_are_filtered(profile: Profile) -> bool:
     """Whether the member list is the membership collection filtered by a parameter."""
     # A predicate, asked by the cost walk too: an absent member list is not filtered (the
