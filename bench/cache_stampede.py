@@ -15,20 +15,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 import aiohttp
-import redis.asyncio as redis
 
-from processes import free_port, process, wait_for
+from processes import REDIS_URL, drop_namespace, free_port, process, redis_reachable, wait_for
 
 KEY = "moss_k_demo_full"
 QUERY = "{ contacts(first: 10) { totalCount nodes { id firstName } } }"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @dataclass
@@ -82,27 +79,6 @@ async def measure(
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     calls = int(stats["by_route"].get("GET /contacts", 0))
     return Result(config, instances, seconds, replies, calls, min(gaps) if gaps else None)
-
-
-async def redis_reachable() -> bool:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-        return True
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        await client.aclose()
-
-
-async def drop_namespace(namespace: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=500)]
-        if keys:
-            await client.unlink(*keys)
-    finally:
-        await client.aclose()
 
 
 async def main() -> None:

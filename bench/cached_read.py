@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 import uuid
@@ -25,16 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import redis.asyncio as redis
 
-from processes import free_port, process, wait_for
+from processes import REDIS_URL, drop_namespace, free_port, process, redis_reachable, wait_for
 
 KEY = "moss_k_demo_full"
 QUERY = (
     "{ contacts(first: 100) { totalCount edges { cursor node { id firstName lastName email } } } }"
 )
 RENAME = "mutation($i: UpdateContactInput!) { updateContact(input: $i) { contact { id } } }"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @dataclass
@@ -116,27 +113,6 @@ def row(config: str, phase: str, timings: list[float], per_query: float, qps: fl
         timings[int(0.95 * (len(timings) - 1))],
         qps,
     )
-
-
-async def redis_reachable() -> bool:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-        return True
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        await client.aclose()
-
-
-async def drop_namespace(namespace: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=500)]
-        if keys:
-            await client.unlink(*keys)
-    finally:
-        await client.aclose()
 
 
 async def measure(

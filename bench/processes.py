@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import aiohttp
+import redis.asyncio as redis
 
 
 def free_port() -> int:
@@ -45,3 +46,28 @@ async def wait_for(session: aiohttp.ClientSession, url: str) -> None:
             pass
         await asyncio.sleep(0.05)
     raise RuntimeError(f"{url} did not come up")
+
+
+# The Redis the benches use when it answers (the tests' default too).
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def redis_reachable() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        await client.ping()
+        return True
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+async def drop_namespace(namespace: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=500)]
+        if keys:
+            await client.unlink(*keys)
+    finally:
+        await client.aclose()
