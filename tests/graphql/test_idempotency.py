@@ -2,6 +2,8 @@
 
 import uuid
 
+import pytest
+
 from restloom.config import Settings
 from tests.conftest import FULL_KEY
 from tests.graphql.test_mutations import CREATE_CONTACT, contacts_with_email, unique_email
@@ -154,3 +156,16 @@ async def test_a_dropped_delete_without_a_key_is_sent_once(client, http, sim, st
     )
     assert reply.codes() == ["UPSTREAM_UNAVAILABLE"]
     assert (await stats.read())["by_route"] == {"DELETE /contacts/{id}": 1}
+
+
+@pytest.mark.parametrize("bad", ["é-not-ascii", "x" * 256, "tab\tinside"])
+async def test_a_key_that_cannot_be_a_header_is_refused_before_any_write(client, stats, bad):
+    await stats.reset()
+    reply = await client.send(
+        CREATE_CONTACT,
+        {"input": {"firstName": "Ada", "email": unique_email()}},
+        headers={"Idempotency-Key": bad},
+    )
+    assert reply.codes() == ["BAD_USER_INPUT"]
+    assert reply.errors[0]["extensions"]["argument"] == "Idempotency-Key"
+    assert await posts_to_contacts(stats) == 0

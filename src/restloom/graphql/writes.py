@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Self
 
@@ -11,6 +12,7 @@ import strawberry
 from strawberry import UNSET
 from strawberry.types import Info
 
+from restloom.graphql.errors import bad_user_input
 from restloom.graphql.relay import database_id_for, to_global_id
 from restloom.upstream import api
 from restloom.upstream.pages import Record
@@ -50,6 +52,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
+
+
 def idempotency_key(info: Info[Context, None]) -> str | None:
     """This mutation field's key: the caller's key and the field's alias, same on every retry.
 
@@ -59,6 +64,11 @@ def idempotency_key(info: Info[Context, None]) -> str | None:
     caller_key = info.context.idempotency_key
     if caller_key is None:
         return None
+    if not _IDEMPOTENCY_KEY.fullmatch(caller_key):
+        # It goes upstream as a header: printable ASCII only, and bounded.
+        raise bad_user_input(
+            "`Idempotency-Key` must be 1-255 printable ASCII characters", "Idempotency-Key"
+        )
     digest = hashlib.sha256(f"{caller_key}\x00{info.path.key}".encode()).hexdigest()[:32]
     return f"{caller_key[:64]}:{digest}"
 
