@@ -162,6 +162,20 @@ async def test_impersonation_with_the_callers_own_credential_is_forwarded(
     assert viewer["viewer"]["databaseId"] == target["id"]
 
 
+@pytest.mark.parametrize("bad", ["../users/me", "usr 1", "x" * 300])
+async def test_an_impersonation_id_that_is_not_a_user_id_is_never_forwarded(
+    anonymous: GraphQLClient, stats: SimStats, bad: str
+) -> None:
+    await stats.reset()
+    reply = await anonymous.send(
+        "{ viewer { databaseId } }",
+        headers={"X-API-Key": FULL_KEY, "X-Impersonate-User-Id": bad},
+    )
+    assert reply.codes() == ["BAD_USER_INPUT"]
+    assert reply.errors[0]["extensions"]["argument"] == "X-Impersonate-User-Id"
+    assert await stats.requests() == 0
+
+
 async def test_a_callers_own_read_key_is_not_refused_by_the_gateway(
     anonymous: GraphQLClient, stats: SimStats
 ) -> None:

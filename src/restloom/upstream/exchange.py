@@ -35,11 +35,16 @@ from restloom.upstream.retry import (
     may_have_committed,
     write_is_retryable,
 )
+from restloom.upstream.urls import require_id
 
 if TYPE_CHECKING:
     from restloom.upstream.client import UpstreamClient
 
 WRITE_ATTEMPTS = 4
+
+
+# How a bad impersonation id is named to the caller (the request header it came in).
+IMPERSONATE_ARGUMENT = "X-Impersonate-User-Id"
 
 
 @dataclass
@@ -244,6 +249,9 @@ class Exchange:
         credential = client.credential_for(self.caller)
         if not public and credential is None:
             raise no_credential(self.caller.request_id)
+        if self.caller.impersonate_user_id is not None:
+            # It goes upstream as a header: a user id of this upstream, or nothing is sent.
+            require_id(client.profile, self.caller.impersonate_user_id, IMPERSONATE_ARGUMENT)
         self._claim()
         ticket = client.breaker.admit()
         if ticket is None:
