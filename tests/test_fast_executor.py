@@ -1,63 +1,156 @@
-"""The plain-read fast path gives graphql-core's answers: the same data and the same errors.
+"""The planned execution gives graphql-core's answers: the same data and the same errors.
 
 Each query runs on one schema twice, with graphql-core's execution and with
-`FastExecutionContext`, and the results must be equal; counters say the fast path ran.
+`FastExecutionContext`, and the results must be equal (data, and each error's message,
+path and locations, in order); a counter says the plans completed objects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, NewType
 
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from restloom.graphql import executor
-from restloom.graphql.executor import FastExecutionContext
+from restloom.graphql.execution import FastExecutionContext
 
 
 @strawberry.enum
 class Colour(enum.Enum):
     RED = "red"
+    BLUE = "blue"
+
+
+def _short(value: str) -> str:
+    if len(value) > 3:
+        raise ValueError(f"too long: {value}")
+    return value
+
+
+Short = NewType("Short", str)
+CONFIG = StrawberryConfig(
+    scalar_map={Short: strawberry.scalar(name="Short", serialize=_short, parse_value=str)}
+)
+
+
+@strawberry.interface
+class Named:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Thing(Named):
+    label: str
+    size: int | None = None
+
+
+@strawberry.type
+class Other(Named):
+    other: str
+
+
+@strawberry.type
+class Child:
+    label: str
+    n: int | None = None
+    thing: Thing | None = None
+
+    @strawberry.field
+    async def later(self) -> str:
+        await asyncio.sleep(0)
+        return self.label.upper()
+
+    @strawberry.field
+    def boom(self) -> str | None:
+        raise RuntimeError(f"boom in {self.label}")
+
+    @strawberry.field
+    async def must(self) -> str:
+        await asyncio.sleep(0)
+        raise RuntimeError("async non-null failure")
 
 
 @strawberry.type
 class Item:
     name: str
-    nickname: str | None
-    count: int
-    ratio: float
-    flag: bool
-    colour: Colour
-    tags: list[str]
+    nickname: str | None = None
+    count: int = 1
+    ratio: float = 0.5
+    flag: bool = True
+    colour: Colour = Colour.RED
+    colours: list[Colour] = strawberry.field(default_factory=lambda: [Colour.BLUE])
+    tags: list[str] = strawberry.field(default_factory=lambda: ["x"])
+    maybe_tags: list[str | None] | None = None
+    grid: list[list[int]] = strawberry.field(default_factory=lambda: [[1, 2], [3]])
+    when: datetime | None = None
+    meta: JSON | None = None
+    short: Short | None = None
+    child: Child | None = None
+    sure_child: Child = strawberry.field(default_factory=lambda: Child(label="s"))
+    children: list[Child] = strawberry.field(default_factory=list)
+    loose_children: list[Child | None] | None = None
+    things: list[Thing] = strawberry.field(default_factory=list)
+    named: Named | None = None
+    either: Annotated[Thing | Other, strawberry.union("ThingOrOther")] | None = None
 
 
 def item(**changes: Any) -> Item:
-    fields = {
-        "name": "a",
-        "nickname": None,
-        "count": 1,
-        "ratio": 0.5,
-        "flag": True,
-        "colour": Colour.RED,
-        "tags": ["x"],
-    }
-    return Item(**{**fields, **changes})
+    return Item(**{"name": "a", **changes})
+
+
+ITEMS = [
+    item(
+        nickname="n",
+        when=datetime(2025, 1, 2, tzinfo=UTC),
+        meta={"k": [1, 2]},
+        short="abc",
+        maybe_tags=["a", None],
+        child=Child(label="c", n=2, thing=Thing(id="t1", label="T")),
+        children=[Child(label="x"), Child(label="y", n=3)],
+        loose_children=[None, Child(label="z")],
+        things=[Thing(id="t2", label="U", size=3)],
+        named=Thing(id="t3", label="V"),
+        either=Other(id="o1", other="O"),
+    ),
+    item(name=None),  # a null in a non-null field
+    item(count=2**40),  # beyond GraphQL's Int
+    item(name=7, ratio=1),  # coerced by the scalar
+    item(short="toolong"),  # a custom scalar refusing its value
+    item(colour="not a colour"),  # an enum refusing its value
+    item(children=[Child(label="ok"), Child(label=None)]),  # null inside a non-null list item
+    item(loose_children=[Child(label=None), Child(label="fine")]),  # nullable items
+    item(things=[Child(label="not a thing")]),  # is_type_of refuses it
+    item(child=Child(label="c", thing=Other(id="o", other="x"))),  # wrong object type
+    item(tags=None),  # null list in a non-null field
+    item(tags=["ok", None]),  # null item in [String!]!
+    item(maybe_tags="abc"),  # a str is iterable: graphql-core's call
+    item(sure_child=None),  # null object in a non-null field
+    item(when="not a datetime"),
+    item(grid=[[1], None]),
+    item(children=(Child(label="t"),)),  # a tuple
+]
 
 
 @strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item | None]:
-        return [
-            item(),
-            item(name=None),  # type: ignore[arg-type]  # a null in a non-null field
-            item(count=2**40),  # beyond GraphQL's Int
-            item(name=7, ratio=1),  # type: ignore[arg-type]  # coerced by the scalar
-            item(nickname="n"),
-        ]
+        return ITEMS
+
+    @strawberry.field
+    def sure_items(self) -> list[Item]:
+        return ITEMS[:2]
+
+    @strawberry.field
+    def first(self) -> Item:
+        return ITEMS[0]
 
 
 class Shout(SchemaExtension):
@@ -68,50 +161,77 @@ class Shout(SchemaExtension):
         return value.upper() if isinstance(value, str) else value
 
 
+ALL_PLAIN = """name nickname count ratio flag colour colours tags maybeTags grid when meta
+  short __typename"""
 QUERIES = [
-    "{ items { name nickname count ratio flag colour tags __typename } }",
+    f"{{ items {{ {ALL_PLAIN} }} }}",
     "{ items { n: name m: name nickname @include(if: false) count @skip(if: true) } }",
     "query($yes: Boolean!) { items { name @include(if: $yes) flag } }",
     "{ items { ...F } } fragment F on Item { name count }",
+    "{ items { child { label n thing { id label size __typename } } sureChild { label } } }",
+    "{ items { children { label n } looseChildren { label } } }",
+    "{ items { things { id label } } }",
+    "{ items { named { id __typename ... on Thing { label } ... on Other { other } } } }",
+    "{ items { either { __typename ... on Thing { label } ... on Other { other } } } }",
+    "{ items { children { label later boom } } }",
+    "{ items { children { label must } } }",
+    "{ sureItems { children { label must } } }",
+    "{ sureItems { name children { label } } }",
+    "{ first { a: children { label } b: children { n } children { later } } }",
+    "{ items { child { ... on Child { label } thing { ... on Named { id } } } } }",
+    "{ items { ... on Item { sureChild { ...C } } } } fragment C on Child { label later }",
 ]
 
 
-def run(query: str, fast: bool, extensions: list[Any]) -> dict[str, Any]:
+def run(query: str, context: type, extensions: list[Any]) -> dict[str, Any]:
     schema = strawberry.Schema(
-        query=Query,
-        extensions=extensions,
-        execution_context_class=FastExecutionContext
-        if fast
-        else StrawberryGraphQLCoreExecutionContext,
+        query=Query, extensions=extensions, execution_context_class=context, config=CONFIG
     )
-    result = schema.execute_sync(query, variable_values={"yes": True})
+    result = asyncio.run(schema.execute(query, variable_values={"yes": True}))
     return {
         "data": result.data,
         "errors": [(e.message, e.path, e.locations) for e in result.errors or []],
     }
 
 
+class Counting(FastExecutionContext):
+    planned = 0
+
+    def _complete(self, *args: Any) -> Any:
+        Counting.planned += 1
+        return super()._complete(*args)
+
+
 @pytest.mark.parametrize("query", QUERIES)
-def test_same_answers_as_graphql_core(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    served = []
-    original = executor._read
-    monkeypatch.setattr(
-        executor, "_read", lambda plan, source: served.append(1) or original(plan, source)
-    )
-    assert run(query, True, []) == run(query, False, [])
-    assert served, "the fast path read the plain fields"
+def test_same_answers_as_graphql_core(query: str) -> None:
+    Counting.planned = 0
+    assert run(query, Counting, []) == run(query, StrawberryGraphQLCoreExecutionContext, [])
+    assert Counting.planned > 2, "the plans completed the objects"
 
 
 def test_errors_keep_their_messages_and_paths() -> None:
-    answer = run(QUERIES[0], True, [])
+    answer = run(QUERIES[0], FastExecutionContext, [])
+    assert answer["data"]["items"][0]["short"] == "abc"
     assert answer["data"]["items"][1] is None and answer["data"]["items"][2] is None
-    assert [e[1] for e in answer["errors"]] == [["items", 1, "name"], ["items", 2, "count"]]
+    paths = [e[1] for e in answer["errors"]]
+    assert ["items", 1, "name"] in paths and ["items", 2, "count"] in paths
+    assert ["items", 4, "short"] in paths
 
 
-def test_resolver_middleware_sees_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    served = []
-    monkeypatch.setattr(executor, "_read", lambda plan, source: served.append(1))
-    answer = run("{ items { name } }", True, [Shout])
-    assert answer == run("{ items { name } }", False, [Shout])
+def test_null_in_a_non_null_list_item_nulls_the_parent() -> None:
+    answer = run("{ items { children { label } } }", FastExecutionContext, [])
+    assert answer["data"]["items"][6] is None
+    assert (
+        "Cannot return null for non-nullable field Child.label.",
+        ["items", 6, "children", 1, "label"],
+    ) in [e[:2] for e in answer["errors"]]
+
+
+def test_resolver_middleware_sees_every_field() -> None:
+    Counting.planned = 0
+    answer = run("{ items { name child { label } } }", Counting, [Shout])
+    assert answer == run(
+        "{ items { name child { label } } }", StrawberryGraphQLCoreExecutionContext, [Shout]
+    )
     assert answer["data"]["items"][0]["name"] == "A"
-    assert served == []
+    assert Counting.planned == 0
