@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,6 +107,13 @@ def iso(moment: datetime | None) -> str | None:
 def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
+    return _parse_time(value)
+
+
+# Two timestamps per record, the same records request after request: memoise
+# (datetimes are immutable, so sharing one between responses is safe), bounded.
+@functools.lru_cache(maxsize=16384)
+def _parse_time(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:

@@ -36,6 +36,9 @@ class Node:
 # --- global ids ---------------------------------------------------------------
 
 
+# Each record read builds its global id, and the same records come back request after
+# request (a page of 100 contacts: 100 ids each time): memoise, bounded (~5 MB at most).
+@functools.lru_cache(maxsize=16384)
 def to_global_id(type_name: str, database_id: str) -> strawberry.ID:
     raw = f"{type_name}:{database_id}".encode()
     return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
