@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,6 +22,7 @@ from restloom.config import ConfigError, Settings
 from restloom.disconnect import StopOnDisconnect
 from restloom.events.hub import open_hub, verifier_from
 from restloom.events.receiver import receive_webhook
+from restloom.fastlane import ResponseCacheLane
 from restloom.frontdoor import front_door_middleware
 from restloom.frontdoor.request_id import request_id_of
 from restloom.frontdoor.route import FrontDoorView
@@ -244,6 +246,15 @@ def create_app(settings: Settings) -> Starlette:
         static_mount(),
         *observability_routes(observer, settings),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=front_door_middleware(settings))
+    # Response-cache hits are answered before the router and the view (fastlane.py).
+    lane = Middleware(
+        ResponseCacheLane,
+        path="/graphql",
+        max_body_bytes=settings.max_body_bytes,
+        response_extensions=settings.response_extensions,
+        client=lambda: gateway.client,
+    )
+    middleware = front_door_middleware(settings, lane)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.upstream_check = gateway.upstream_check  # for tests that count upstream calls
     return app

@@ -14,8 +14,9 @@ from restloom.frontdoor.body import BodyLimit
 from restloom.frontdoor.cors import cors_middleware
 
 
-def front_door_middleware(settings: Settings) -> list[Middleware]:
-    """Outermost first: CORS headers reach every answer, a 413 included."""
+def front_door_middleware(settings: Settings, *inner: Middleware) -> list[Middleware]:
+    """Outermost first: CORS headers reach every answer, a 413 included; then `inner`
+    (the response cache's lane, which enforces the body cap itself), then the body cap."""
     cors = cors_middleware(settings.cors_origins)
     body = Middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    return [cors, body] if cors is not None else [body]
+    return [*([cors] if cors is not None else []), *inner, body]

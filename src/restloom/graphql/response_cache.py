@@ -29,14 +29,17 @@ same store (memory or Redis), so with Redis every instance shares it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 import orjson
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from graphql import ExecutionResult, OperationType, get_operation_ast
 from restloom.upstream.cache import CacheUnavailable
@@ -52,14 +55,28 @@ from restloom.upstream.pages import Record
 from restloom.upstream.readcache import MISSING, CacheView, ReadCache
 from restloom.upstream.targets import locate
 
+# Reads the current version tokens of some scopes; None when they cannot be known.
+TokenReader = Callable[[list[str]], Awaitable[list[str] | None]]
+
 # Caller fields that are not about whose data it is.
 _NOT_KEYED = frozenset({"credential", "request_id"})
 
 
+# Documents this process has checked (limits, parse, validation) and run as queries:
+# at most this many are remembered, the least recently used forgotten first.
+MAX_VETTED = 4096
+
+
 @dataclass(frozen=True)
 class Hit:
-    data: dict[str, Any]
+    data_json: str  # the kept `data`, as JSON: a hit is sent without encoding it again
     reads: int  # the cached reads this answer stands for (`extensions.upstream.cacheHits`)
+    operation_name: str | None  # as the execution named it (for the log line and metrics)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = orjson.loads(self.data_json)
+        return decoded
 
 
 class RecordingView(CacheView):
@@ -153,6 +170,26 @@ class ResponseCache:
         self.cache = cache
         self.hits = 0  # answers given from here, in this process
         self.kept = 0  # responses stored from this process
+        self.answered_early = 0  # hits the fast lane sent (restloom.fastlane), of `hits`
+        # Documents that passed this process's checks as queries (see `vet`).
+        self._vetted: OrderedDict[str, None] = OrderedDict()
+
+    # --- documents this process has checked ----------------------------------------
+
+    def vet(self, query: str, operation_name: str | None) -> None:
+        """`query` passed this process's document checks and is a query operation.
+
+        The fast lane (restloom.fastlane) answers only such documents: an entry in a
+        store shared with other instances says nothing of *this* instance's limits.
+        """
+        digest = _document_digest(query, operation_name)
+        self._vetted[digest] = None
+        self._vetted.move_to_end(digest)
+        if len(self._vetted) > MAX_VETTED:
+            self._vetted.popitem(last=False)
+
+    def vetted(self, query: str, operation_name: str | None) -> bool:
+        return _document_digest(query, operation_name) in self._vetted
 
     def view_for(self, exchange: Exchange) -> RecordingView | None:
         """Install a recording view on a fresh exchange; None when this one cannot be cached."""
@@ -192,25 +229,40 @@ class ResponseCache:
         digest = hashlib.sha256(material).hexdigest()[:40]
         return f"{self.cache.namespace}:resp:{principal}:{digest}"
 
-    async def lookup(self, view: RecordingView, key: str) -> Hit | None:
+    async def lookup(self, key: str, current_tokens: TokenReader) -> Hit | None:
+        """The kept response under `key`, if every token it was kept under is still current."""
         [entry] = await self._get(key)
         if not _is_entry(entry):
             return None
         scopes = list(entry["v"])
-        current = await view.current_tokens(scopes)
+        current = await current_tokens(scopes)
         if current is None or current != [entry["v"][s] for s in scopes]:
             return None
         self.hits += 1
-        return Hit(entry["d"], entry["n"])
+        return Hit(entry["d"], entry["n"], entry["o"])
 
-    async def keep(self, view: RecordingView, key: str, data: dict[str, Any]) -> bool:
+    async def current_tokens(self, scopes: list[str]) -> list[str] | None:
+        """The tokens of `scopes` now, for a request with no cache view of its own."""
+        if self.cache.pending.dirty(scopes):
+            return None
+        try:
+            found = await self.cache.store.get_many([self.cache.version_key(s) for s in scopes])
+        except CacheUnavailable as exc:
+            self.cache.warn_unavailable(exc)
+            return None
+        return [token if isinstance(token, str) and token else MISSING for token in found]
+
+    async def keep(
+        self, view: RecordingView, key: str, data: dict[str, Any], operation_name: str | None
+    ) -> bool:
         if not view.complete or not (0 < view.ttl < math.inf):
             return False
         tokens = view.tokens_read()
         if not tokens or self.cache.pending.dirty(list(tokens)):
             return False
         try:
-            entry = {"v": tokens, "n": view.reads, "d": data}
+            encoded = orjson.dumps(data).decode()
+            entry = {"v": tokens, "n": view.reads, "o": operation_name, "d": encoded}
             await self.cache.store.set_many([(key, entry)], view.ttl)
         except CacheUnavailable as exc:
             self.cache.warn_unavailable(exc)
@@ -231,10 +283,19 @@ class ResponseCache:
 def _caller_material(caller: Caller) -> bytes:
     if not is_dataclass(caller):
         return repr(caller).encode()
-    parts = [
-        f"{f.name}={getattr(caller, f.name)!r}" for f in fields(caller) if f.name not in _NOT_KEYED
-    ]
+    parts = [f"{name}={getattr(caller, name)!r}" for name in _keyed_fields(type(caller))]
     return "\x00".join(parts).encode()
+
+
+@functools.cache
+def _keyed_fields(caller_type: type) -> tuple[str, ...]:
+    # Worked out once per type: `dataclasses.fields` was a fifth of a fast-lane answer.
+    return tuple(f.name for f in fields(caller_type) if f.name not in _NOT_KEYED)
+
+
+def _document_digest(query: str, operation_name: str | None) -> str:
+    material = b"\x00".join((query.encode(), (operation_name or "").encode()))
+    return hashlib.sha256(material).hexdigest()
 
 
 def _is_entry(value: Any) -> bool:
@@ -244,7 +305,10 @@ def _is_entry(value: Any) -> bool:
         and isinstance(value.get("v"), dict)
         and all(isinstance(t, str) for t in value["v"].values())
         and isinstance(value.get("n"), int)
-        and isinstance(value.get("d"), dict)
+        and isinstance(value.get("o"), str | None)
+        # `data` as JSON text of an object (kept by `keep`, never by a caller)
+        and isinstance(value.get("d"), str)
+        and value["d"].startswith("{")
     )
 
 
@@ -267,7 +331,7 @@ class ResponseCaching(SchemaExtension):
             and isinstance(result.data, dict)
         ):
             responses, view, key = plan
-            await responses.keep(view, key, result.data)
+            await responses.keep(view, key, result.data, ctx.operation_name)
 
     async def _answer_or_plan(self) -> tuple[ResponseCache, RecordingView, str] | None:
         ctx = self.execution_context
@@ -282,18 +346,28 @@ class ResponseCaching(SchemaExtension):
         view = responses.view_for(exchange)
         if view is None:
             return None
-        key = responses.key(
-            view.principal, exchange.caller, ctx.query, ctx.operation_name, ctx.variables
-        )
+        # Keyed by the name the request gave (None for most), not the one strawberry
+        # works out from the document: the fast lane, which parses nothing, has only that.
+        given_name = _given_operation_name(ctx)
+        key = responses.key(view.principal, exchange.caller, ctx.query, given_name, ctx.variables)
         if key is None:
             return None
-        hit = await responses.lookup(view, key)
+        # Checked (DocumentChecks ran before) and a query: the fast lane may answer it.
+        responses.vet(ctx.query, given_name)
+        hit = await responses.lookup(key, view.current_tokens)
         if hit is not None:
             # A result set here is returned instead of executing: 0 upstream calls.
             ctx.result = ExecutionResult(data=hit.data)
             exchange.stats.cache_hits += hit.reads
             return None
         return responses, view, key
+
+
+def _given_operation_name(ctx: ExecutionContext) -> str | None:
+    # strawberry keeps the request's own `operationName` only in a private field; without
+    # it (another strawberry), the resolved name keys the entry and the lane misses.
+    given = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+    return given if isinstance(given, str) else None
 
 
 def _response_cache_of(context: object) -> ResponseCache | None:
