@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -75,25 +75,44 @@ class OrganizationMemberEdge:
     cursor: str
     role: MemberRole | None
     joined_at: datetime | None
+    # The member's user, an attribute (so that executing it is a plain read, see
+    # graphql/execution): the User when loaded up front, else an awaitable of it (or of
+    # why it could not be loaded) that graphql-core awaits when the field is asked for.
+    # An error must stay an awaitable in a list, so that it nulls its own item only.
+    node: User | Awaitable[User] | None = strawberry.field(
+        description="The member, loaded in one batch with the other members.",
+        graphql_type=User | None,
+    )
     user_id: strawberry.Private[str]
-    # The member's user, or why it could not be loaded; UNSET when not fetched up front.
-    user: strawberry.Private[User | Exception | None] = UNSET
 
-    @strawberry.field(description="The member, loaded in one batch with the other members.")
-    def node(self, info: Info[Context, None]) -> User | None:
-        return self.member(info)  # type: ignore[return-value]
 
-    def member(self, info: Info[Context, None]) -> User | Awaitable[User]:
-        """The user, or an awaitable for it (or for its error), for graphql-core to finish.
+class _Load:
+    """The user of a member list whose users were not fetched up front, when awaited."""
 
-        An error must stay an awaitable in a list, so that it nulls its own item only.
-        """
-        if self.user is UNSET:
-            return load_user(info, self.user_id)
-        if isinstance(self.user, Exception):
-            return _raise(self.user)
-        assert self.user is not None
-        return self.user
+    __slots__ = ("context", "user_id")
+
+    def __init__(self, context: Context, user_id: str) -> None:
+        self.context = context
+        self.user_id = user_id
+
+    def __await__(self) -> Generator[Any, None, User]:
+        return _load(self.context, self.user_id).__await__()
+
+
+async def _load(context: Context, user_id: str) -> User:
+    return User.from_record(await context.loaders.objects("users").load(user_id))
+
+
+class _Failed:
+    """A user that could not be loaded: awaiting it raises why."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __await__(self) -> Generator[Any, None, User]:
+        return _raise(self.error).__await__()
 
 
 async def _raise(error: Exception) -> User:
@@ -107,8 +126,8 @@ class OrganizationMemberConnection:
     total_count: int
 
     @strawberry.field
-    def nodes(self, info: Info[Context, None]) -> list[User | None]:
-        return [edge.member(info) for edge in self.edges]  # type: ignore[misc]
+    def nodes(self) -> list[User | None]:
+        return [edge.node for edge in self.edges]  # type: ignore[misc]
 
 
 async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMemberEdge]) -> None:
@@ -124,9 +143,9 @@ async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMember
     )
     for edge, record in zip(edges, records, strict=True):
         if isinstance(record, Exception):
-            edge.user = record
+            edge.node = _Failed(record)
         elif isinstance(record, dict):
-            edge.user = User.from_record(record)
+            edge.node = User.from_record(record)
 
 
 @strawberry.type
@@ -166,6 +185,7 @@ class Organization(Node):
                 cursor=cursor,
                 role=MemberRole(item["role"]) if item.get("role") else None,
                 joined_at=parse_time(item.get("joined_at")),
+                node=_Load(info.context, str(item["user_id"])),
                 user_id=str(item["user_id"]),
             )
             for cursor, item in zip(cursors, window.items, strict=True)
