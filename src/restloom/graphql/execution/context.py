@@ -163,6 +163,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _IRREGULAR
         if value is None or value is Undefined:
             return _IRREGULAR if plan.non_null else None
+        if type(value) in _SIMPLE:  # the commonest case, without a call more
+            try:
+                coerced = plan.coerce(value)  # type: ignore[misc]
+            except Exception:
+                return _IRREGULAR
+            return _IRREGULAR if coerced is None or coerced is Undefined else coerced
         return self._coerce(plan, value)
 
     def _coerce(self, plan: FieldPlan, value: Any) -> Any:
@@ -171,7 +177,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         ):
             return _IRREGULAR
         try:
-            coerced = plan.leaf.coerce_output_value(value)  # type: ignore[union-attr]
+            coerced = plan.coerce(value)  # type: ignore[misc]
         except Exception:  # graphql-core reports it as it always has
             return _IRREGULAR
         if coerced is None or coerced is Undefined:

@@ -121,6 +121,7 @@ class FieldPlan:
 
     __slots__ = (
         "attr",
+        "coerce",
         "field_details",
         "is_type_of",
         "item_non_null",
@@ -154,6 +155,7 @@ class FieldPlan:
         self.non_null = shape.non_null if shape else False
         self.item_non_null = shape.item_non_null if shape else False
         self.leaf = shape.leaf if shape else None
+        self.coerce = self.leaf.coerce_output_value if self.leaf is not None else None
         self.is_type_of = shape.object_type.is_type_of if shape and shape.object_type else None
         # The sub-selection of an object field, set by the planner.
         self.selection: SelectionPlan | None = None
