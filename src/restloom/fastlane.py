@@ -26,10 +26,10 @@ request as the server sent it. The operation is observed as the view observes on
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from restloom.frontdoor.errors import RequestRejected
@@ -37,7 +37,7 @@ from restloom.frontdoor.negotiate import response_media_type
 from restloom.frontdoor.request import from_json_body
 from restloom.frontdoor.request_id import request_id_from
 from restloom.graphql.response_cache import Hit, ResponseCache
-from restloom.observability.observer import Observer, OperationEnd
+from restloom.observability.observer import Observer, OperationEnd, request_log
 from restloom.upstream.client import Caller, UpstreamClient
 from restloom.upstream.credentials import Credential
 
@@ -57,6 +57,11 @@ _READ_HEADERS = frozenset(
         b"x-request-id",
         b"traceparent",
     }
+)
+# What `UpstreamStats` says of an answer from the response cache (`cacheHits` filled in).
+_EXTENSIONS = (
+    b',"extensions":{"upstream":{"requests":0,"cacheHits":%d,"coalesced":0,"retries":0},'
+    b'"cost":{"predicted":0,"actual":0}}'
 )
 # `Accept` values seen, with the media type they mean; bounded (values come from callers).
 _MAX_ACCEPT_MEMO = 64
@@ -137,7 +142,7 @@ class ResponseCacheLane:
             return False
         responses.answered_early += 1
         observer = client.observer
-        watch = observer.begin(request_id, headers) if isinstance(observer, Observer) else None
+        watch = observer.begin(request_id, headers) if _observed(observer) else None
         await self._send(send, hit, media_type, request_id)
         if watch is not None:
             watch.started = started  # the log line's `ms` counts the lookup too
@@ -147,18 +152,7 @@ class ResponseCacheLane:
     async def _send(self, send: Send, hit: Hit, media_type: str, request_id: str) -> None:
         body = b'{"data":' + hit.data_json.encode()
         if self.response_extensions:
-            # What `UpstreamStats` says of an answer from the response cache.
-            body += b',"extensions":' + orjson.dumps(
-                {
-                    "upstream": {
-                        "requests": 0,
-                        "cacheHits": hit.reads,
-                        "coalesced": 0,
-                        "retries": 0,
-                    },
-                    "cost": {"predicted": 0, "actual": 0},
-                }
-            )
+            body += _EXTENSIONS % hit.reads
         body += b"}"
         await send(
             {
@@ -180,6 +174,14 @@ class ResponseCacheLane:
         if len(self._media_types) < _MAX_ACCEPT_MEMO:
             self._media_types[accept] = found
         return found
+
+
+def _observed(observer: object) -> bool:
+    """Whether anything wants operations: a log line, metrics or a span."""
+    if not isinstance(observer, Observer):
+        return False
+    wanted = observer.metrics is not None or observer.tracer is not None
+    return wanted or request_log.isEnabledFor(logging.INFO)
 
 
 def _operation_end(hit: Hit) -> OperationEnd:
