@@ -104,7 +104,9 @@ class Settings(BaseSettings):
         "info", description="debug, info, warning or error."
     )
     access_log: bool = Field(
-        True, description="uvicorn's line per HTTP request (restloom logs each query anyway)."
+        False,
+        description="uvicorn's line per HTTP request, beside restloom's line per GraphQL "
+        "operation.",
     )
     workers: int = Field(
         1,
