@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,6 +80,20 @@ def create_session(max_connections: int, connect_timeout: float) -> aiohttp.Clie
     return session
 
 
+@dataclass
+class Call:
+    """One HTTP call as `UpstreamClient.send` hands it on."""
+
+    method: str
+    path: str
+    params: Params
+    json: Any
+    extra_headers: Mapping[str, str] | None
+    credential: Credential | None  # `credential_for` the caller
+    time_limit: float | None
+    public: bool  # sent without a credential when there is none (login, a probe)
+
+
 class UpstreamClient:
     def __init__(
         self,
@@ -136,18 +151,21 @@ class UpstreamClient:
         public: bool = False,
         time_limit: float | None = None,
         attempt: int = 1,
+        credential: Credential | None = None,
     ) -> Response:
-        """`_send_once`, seen by the observer: it may add headers (`traceparent`)."""
+        """`_send_once`, seen by the observer: it may add headers (`traceparent`).
+
+        `credential`: `credential_for(caller)`, when the caller has it at hand already.
+        """
+        credential = credential or self.credential_for(caller)
+        call = Call(method, path, params, json, extra_headers, credential, time_limit, public)
         if self.observer is None:
-            return await self._send_once(
-                caller, method, path, params, json, extra_headers, public, time_limit
-            )
+            return await self._send_once(caller, call)
         watch = self.observer.start(caller.request_id, method, path, attempt)
-        headers = {**(extra_headers or {}), **watch.headers}
+        if watch.headers:
+            call.extra_headers = {**(extra_headers or {}), **watch.headers}
         try:
-            response = await self._send_once(
-                caller, method, path, params, json, headers, public, time_limit
-            )
+            response = await self._send_once(caller, call)
         except UpstreamError as error:
             watch.finish(error.status, error.kind.value)
             raise
@@ -157,38 +175,29 @@ class UpstreamClient:
         watch.finish(response.status, None)
         return response
 
-    async def _send_once(
-        self,
-        caller: Caller,
-        method: str,
-        path: str,
-        params: Params,
-        json: Any,
-        extra_headers: Mapping[str, str] | None,
-        public: bool,
-        time_limit: float | None,
-    ) -> Response:
+    async def _send_once(self, caller: Caller, call: Call) -> Response:
         """One HTTP call. Error statuses become `UpstreamError`; 2xx come back parsed.
 
         Nothing the upstream sends is taken on trust: a 3xx is not followed (REDIRECT),
         the body is read up to `max_body_bytes` after decompression (TOO_LARGE), a 2xx
         body must be JSON (INVALID_RESPONSE), and Retry-After is parsed strictly and
-        capped at `max_retry_after`. `time_limit` (seconds) replaces the call timeout,
-        e.g. when the deadline is nearer; it covers reading the body too.
+        capped at `max_retry_after`. `call.time_limit` (seconds) replaces the call
+        timeout, e.g. when the deadline is nearer; it covers reading the body too.
         """
-        timeout = self.call_timeout if time_limit is None else time_limit
-        if not public and self.credential_for(caller) is None:
+        timeout = self.call_timeout if call.time_limit is None else call.time_limit
+        if not call.public and call.credential is None:
             raise no_credential(caller.request_id)
-        url = self.base_url + path
-        if params:
-            url += "?" + urlencode(params)
-        headers = self._headers(caller)
-        if extra_headers:
-            headers.update(extra_headers)
+        method = call.method
+        url = self.base_url + call.path
+        if call.params:
+            url += "?" + urlencode(call.params)
+        headers = self._headers(caller, call.credential)
+        if call.extra_headers:
+            headers.update(call.extra_headers)
         data = None
-        if json is not None:
+        if call.json is not None:
             # aiohttp labels raw bytes application/octet-stream: strict frameworks refuse it.
-            data = orjson.dumps(json)
+            data = orjson.dumps(call.json)
             headers["Content-Type"] = "application/json"
         try:
             async with self.session.request(
@@ -234,10 +243,9 @@ class UpstreamClient:
             )
         return Response(status=status, headers=response_headers, body=body)
 
-    def _headers(self, caller: Caller) -> dict[str, str]:
+    def _headers(self, caller: Caller, credential: Credential | None) -> dict[str, str]:
         # Accept on every call: content negotiation must not hand us HTML.
         headers = {"Accept": "application/json", "X-Request-Id": caller.request_id}
-        credential = self.credential_for(caller)
         if credential is not None:
             headers.update(auth_headers(self.profile.auth, credential))
         if caller.impersonate_user_id:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from restloom.upstream.caller import Caller, Params, Response, no_credential
+from restloom.upstream.credentials import Credential
 from restloom.upstream.deadline import Deadline
 from restloom.upstream.errors import FailureKind, UpstreamError
 from restloom.upstream.pages import Record
@@ -177,35 +178,44 @@ class Exchange:
     async def _read(
         self, path: str, params: Params, cached: bool, check: Callable[[Response], None] | None
     ) -> Response:
-        async def fetch() -> StoredResponse:
-            retries = ReadRetries(self.client.read_retries)
-            attempt = 1
-            while True:
-                try:
-                    response = await self._send("GET", path, params, attempt=attempt)
-                    break
-                except UpstreamError as error:
-                    pause = retries.delay(error, self.deadline.remaining())
-                    if pause is None:
-                        raise
-                    self.stats.retries += 1
-                    attempt += 1
-                    await asyncio.sleep(pause)
-            if check is not None:
-                check(response)  # before anything is cached or shared
-            return StoredResponse(response.status, dict(response.headers), response.body)
-
         view = self._cache_view() if cached else None
         if view is None:
-            stored = await fetch()
-        else:
-            read = await view.read_through(path, params, fetch)
-            stored = read.response
-            if read.source is Source.CACHE:
-                self.stats.cache_hits += 1
-            elif read.source is Source.SHARED:
-                self.stats.coalesced += 1
+            # Nothing to keep: the answer goes back as it came (and as `check` saw it).
+            return await self._fetch(path, params, check)
+
+        async def fetch() -> StoredResponse:
+            response = await self._fetch(path, params, check)
+            return StoredResponse(response.status, dict(response.headers), response.body)
+
+        read = await view.read_through(path, params, fetch)
+        stored = read.response
+        if read.source is Source.CACHE:
+            self.stats.cache_hits += 1
+        elif read.source is Source.SHARED:
+            self.stats.coalesced += 1
         return Response(status=stored.status, headers=stored.headers, body=stored.body)
+
+    async def _fetch(
+        self, path: str, params: Params, check: Callable[[Response], None] | None
+    ) -> Response:
+        """One GET from the upstream, repeated as `ReadRetries` allows, then checked."""
+        retries: ReadRetries | None = None
+        attempt = 1
+        while True:
+            try:
+                response = await self._send("GET", path, params, attempt=attempt)
+                break
+            except UpstreamError as error:
+                retries = retries or ReadRetries(self.client.read_retries)
+                pause = retries.delay(error, self.deadline.remaining())
+                if pause is None:
+                    raise
+                self.stats.retries += 1
+                attempt += 1
+                await asyncio.sleep(pause)
+        if check is not None:
+            check(response)  # before anything is cached or shared
+        return response
 
     async def _forget(self, path: str) -> None:
         cache = self.client.cache
@@ -257,7 +267,8 @@ class Exchange:
         if ticket is None:
             self._claimed -= 1
             raise circuit_open(client.breaker.status().retry_in, self.caller.request_id)
-        budget_key = f"{client.upstream_id}:{credential.principal if credential else 'anonymous'}"
+        # Only a budget needs the key (hashing the credential is not free).
+        budget_key = None if client.budget is None else _budget_key(client.upstream_id, credential)
         try:
             timeout = await self._wait_for_turn(budget_key)
         except BaseException:
@@ -282,6 +293,7 @@ class Exchange:
                     public=public,
                     time_limit=left,
                     attempt=attempt,
+                    credential=credential,
                 )
         except UpstreamError as error:
             if error.kind is FailureKind.TIMEOUT and timeout < client.call_timeout:
@@ -289,7 +301,7 @@ class Exchange:
                 client.breaker.release(ticket)
             else:
                 client.breaker.record(ticket, ok=not is_upstream_failure(error))
-            if error.status == 429 and client.budget is not None:
+            if error.status == 429 and client.budget is not None and budget_key is not None:
                 # Everyone on this credential waits it out, not only this call; for no
                 # longer than max_retry_after, whatever the upstream asked.
                 wait = DEFAULT_RATE_LIMIT_WAIT if error.retry_after is None else error.retry_after
@@ -314,10 +326,10 @@ class Exchange:
             )
         self._claimed += 1
 
-    async def _wait_for_turn(self, budget_key: str) -> float:
+    async def _wait_for_turn(self, budget_key: str | None) -> float:
         """Wait for a slot in the rate budget; the time then left for the call."""
         budget = self.client.budget
-        if budget is not None:
+        if budget is not None and budget_key is not None:
             turn = await wait_turn(budget, budget_key, self.deadline.remaining())
             if not turn.granted:
                 raise UpstreamError(
@@ -335,6 +347,11 @@ class Exchange:
                 request_id=self.caller.request_id,
             )
         return timeout
+
+
+def _budget_key(upstream: str, credential: Credential | None) -> str:
+    """Whose rate budget a call spends: one per upstream and principal."""
+    return f"{upstream}:{credential.principal if credential else 'anonymous'}"
 
 
 def circuit_open(retry_in: float, request_id: str) -> UpstreamError:

@@ -75,6 +75,9 @@ class PageRead:
 
     A response from the cache or shared with an identical call in flight skips the
     check (it passed when it was fetched), so `page` parses whatever it was not given.
+    The answer is recognised by its body, the very object the check parsed: the read
+    cache hands back a new `Response` around it, and a copy or a stored answer is a
+    new body (parsed again here).
     """
 
     def __init__(self, ex: Exchange, path: str, page: int, size: int, id_key: str) -> None:
@@ -83,7 +86,7 @@ class PageRead:
         self._size = size
         self._id_key = id_key
         self._profile = ex.profile
-        self._parsed: tuple[Response, Page] | None = None
+        self._parsed: tuple[Any, Page] | None = None
 
     def _read(self, response: Response) -> Page:
         spec = self._profile.pagination
@@ -92,11 +95,14 @@ class PageRead:
         )
 
     def check(self, response: Response) -> None:
-        self._parsed = (response, self._parse(response))
+        self._parsed = (response.body, self._parse(response))
 
     def page(self, response: Response) -> Page:
-        if self._parsed is not None and self._parsed[0] is response:
-            return self._parsed[1]
+        # Only a container is recognised by identity (None or a number may be shared).
+        body = response.body
+        parsed = self._parsed
+        if parsed is not None and parsed[0] is body and isinstance(body, dict | list):
+            return parsed[1]
         return self._parse(response)
 
 
