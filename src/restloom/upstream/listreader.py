@@ -57,7 +57,7 @@ class ListReader:
         missing = [offset for offset in range(max(start, 0), end) if offset not in self.items]
         if missing:
             plan = plan_pages(missing[0], missing[-1] + 1, self.max_size)
-            pages = await asyncio.gather(*(self._page(p, plan.size) for p in plan.pages))
+            pages = await self._pages(plan.pages, plan.size)
             answered = [
                 (p, page) for p, page in zip(plan.pages, pages, strict=True) if page is not None
             ]
@@ -72,6 +72,13 @@ class ListReader:
             assert page is not None, "page 1 is never past the end"
             self._keep(1, 1, page)
             self.total = page.total
+
+    async def _pages(self, numbers: tuple[int, ...], size: int) -> list[Page | None]:
+        """Pages `numbers`, concurrently; a lone page (the usual case) without a task,
+        so that its call goes out in this step rather than on a later loop iteration."""
+        if len(numbers) == 1:
+            return [await self._page(numbers[0], size)]
+        return list(await asyncio.gather(*(self._page(n, size) for n in numbers)))
 
     async def _page(self, number: int, size: int) -> Page | None:
         self.requests += 1
