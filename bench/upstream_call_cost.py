@@ -29,9 +29,9 @@ import uvloop
 from processes import free_port, process, wait_for
 from restloom.observability.observer import Observer
 from restloom.upstream.api import ListQuery, fetch_page
+from restloom.upstream.base_url import resolve
 from restloom.upstream.client import Caller, UpstreamClient, create_session
 from restloom.upstream.credentials import Credential, CredentialKind
-from restloom.upstream.base_url import resolve
 from restloom.upstream.profile import MOSSDESK
 
 KEY = "moss_k_demo_full"
