@@ -121,6 +121,13 @@ def main() -> None:
         "--only", action="append", default=[], help="scenarios whose name contains this"
     )
     parser.add_argument(
+        "--load",
+        choices=("autocannon", "wrk"),
+        default="autocannon",
+        help="load generator: autocannon (npm; latency in whole ms) or wrk (Debian's `wrk`; "
+        "latency in us, and leaner, so both servers get more of the machine)",
+    )
+    parser.add_argument(
         "--no-response-cache",
         action="store_true",
         help="restloom's warm server without its response cache",
@@ -304,33 +311,95 @@ def start_floor(stack: ExitStack, body: bytes) -> Server:
     return Server(f"http://127.0.0.1:{port}/graphql", proc.pid, "")
 
 
+@dataclass(frozen=True)
+class Load:
+    """What one load generator run reported."""
+
+    rps: float
+    p50: float  # ms
+    p99: float  # ms
+    total: int  # requests answered
+    errors: int  # non-2xx answers, timeouts and connection errors
+
+
 async def load(
     session: aiohttp.ClientSession, server: Server, query: str, args: argparse.Namespace
 ) -> Run:
-    body = json.dumps({"query": query})
-    cmd = ["node", str(AUTOCANNON), "-c", str(args.connections), "-d", str(args.duration)]
-    cmd += ["-m", "POST", "-H", "content-type=application/json", "-H", f"x-api-key={KEY}"]
-    cmd += ["-b", body, "--json", server.url]
     calls_before = await sim_calls(session, server.sim_url) if server.sim_url else 0
     cpu_before = cpu_seconds(server.pid)
-    started = time.monotonic()
+    measured = await (run_wrk if args.load == "wrk" else run_autocannon)(server, query, args)
+    cpu = cpu_seconds(server.pid) - cpu_before
+    calls = (await sim_calls(session, server.sim_url) - calls_before) if server.sim_url else 0
+    total = max(measured.total, 1)
+    return Run(
+        rps=measured.rps,
+        p50=measured.p50,
+        p99=measured.p99,
+        cpu_ms=cpu * 1000 / total,
+        calls=calls / total,
+        errors=measured.errors,
+    )
+
+
+async def output_of(cmd: list[str]) -> str:
     proc = await asyncio.create_subprocess_exec(
         *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     out, _ = await proc.communicate()
-    cpu = cpu_seconds(server.pid) - cpu_before
-    calls = (await sim_calls(session, server.sim_url) - calls_before) if server.sim_url else 0
-    report: dict[str, Any] = json.loads(out)
-    total = max(int(report["requests"]["total"]), 1)
-    del started
-    return Run(
+    return out.decode()
+
+
+async def run_autocannon(server: Server, query: str, args: argparse.Namespace) -> Load:
+    body = json.dumps({"query": query})
+    cmd = ["node", str(AUTOCANNON), "-c", str(args.connections), "-d", str(args.duration)]
+    cmd += ["-m", "POST", "-H", "content-type=application/json", "-H", f"x-api-key={KEY}"]
+    cmd += ["-b", body, "--json", server.url]
+    report: dict[str, Any] = json.loads(await output_of(cmd))
+    return Load(
         rps=float(report["requests"]["average"]),
         p50=float(report["latency"]["p50"]),
         p99=float(report["latency"]["p99"]),
-        cpu_ms=cpu * 1000 / total,
-        calls=calls / total,
+        total=int(report["requests"]["total"]),
         errors=int(report["non2xx"]) + int(report["errors"]) + int(report["timeouts"]),
     )
+
+
+async def run_wrk(server: Server, query: str, args: argparse.Namespace) -> Load:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("--load wrk needs wrk (Debian: apt-get install wrk)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": query})), key=KEY))
+    try:
+        cmd = [wrk, "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+        out = await output_of([*cmd, "-s", script.name, server.url])
+    finally:
+        os.unlink(script.name)
+    return parse_wrk(out)
+
+
+# A POST of the query; wrk's `done` prints the exact count and errors for parse_wrk.
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "{key}"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("restloom-bench %d %d %f %f\\n", summary.requests,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50.0) / 1000, latency:percentile(99.0) / 1000))
+end
+"""
+
+
+def parse_wrk(out: str) -> Load:
+    """`Requests/sec` and the script's own line: requests, errors, p50 and p99 in ms."""
+    rps = next(
+        float(line.split()[1]) for line in out.splitlines() if line.startswith("Requests/sec")
+    )
+    fields = next(line.split() for line in out.splitlines() if line.startswith("restloom-bench"))
+    return Load(rps, float(fields[3]), float(fields[4]), int(fields[1]), int(fields[2]))
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -338,7 +407,7 @@ async def load(
 
 def print_table(results: Results, scenarios: list[Scenario], args: argparse.Namespace) -> None:
     print(
-        f"\nautocannon -c {args.connections} -d {args.duration}, median of {args.rounds} kept "
+        f"\n{args.load} -c {args.connections} -d {args.duration}, median of {args.rounds} kept "
         f"rounds; cold upstream latency {args.latency_ms:g} ms; restloom workers {args.workers}\n"
     )
     head = "| query | server | req/s | p50 ms | p99 ms | CPU ms/req | upstream calls/req | errors |"

@@ -36,7 +36,7 @@ from restloom.frontdoor.errors import RequestRejected
 from restloom.frontdoor.negotiate import response_media_type
 from restloom.frontdoor.request import from_json_body
 from restloom.frontdoor.request_id import request_id_from
-from restloom.graphql.response_cache import Hit, ResponseCache
+from restloom.graphql.response_cache import Hit, ResponseCache, document_digest
 from restloom.observability.observer import Observer, OperationEnd, request_log
 from restloom.upstream.client import Caller, UpstreamClient
 from restloom.upstream.credentials import Credential
@@ -122,7 +122,8 @@ class ResponseCacheLane:
             return False  # the view words the refusal
         if request.extensions is not None:
             return False
-        if not responses.vetted(request.query, request.operation_name):
+        document = document_digest(request.query, request.operation_name)
+        if not responses.vetted(document):
             return False
         request_id = request_id_from(headers)
         credential = Credential.from_headers(headers.get("x-api-key"), headers.get("authorization"))
@@ -130,13 +131,7 @@ class ResponseCacheLane:
         upstream_credential = client.credential_for(caller)
         if upstream_credential is None:
             return False  # the view answers UNAUTHENTICATED
-        key = responses.key(
-            upstream_credential.principal,
-            caller,
-            request.query,
-            request.operation_name,
-            request.variables,
-        )
+        key = responses.key(upstream_credential.principal, caller, document, request.variables)
         hit = await responses.lookup(key, responses.current_tokens) if key is not None else None
         if hit is None:
             return False

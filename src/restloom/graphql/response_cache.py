@@ -172,24 +172,23 @@ class ResponseCache:
         self.kept = 0  # responses stored from this process
         self.answered_early = 0  # hits the fast lane sent (restloom.fastlane), of `hits`
         # Documents that passed this process's checks as queries (see `vet`).
-        self._vetted: OrderedDict[str, None] = OrderedDict()
+        self._vetted: OrderedDict[bytes, None] = OrderedDict()
 
     # --- documents this process has checked ----------------------------------------
 
-    def vet(self, query: str, operation_name: str | None) -> None:
-        """`query` passed this process's document checks and is a query operation.
+    def vet(self, document: bytes) -> None:
+        """The document (`document_digest`) passed this process's checks and is a query.
 
         The fast lane (restloom.fastlane) answers only such documents: an entry in a
         store shared with other instances says nothing of *this* instance's limits.
         """
-        digest = _document_digest(query, operation_name)
-        self._vetted[digest] = None
-        self._vetted.move_to_end(digest)
+        self._vetted[document] = None
+        self._vetted.move_to_end(document)
         if len(self._vetted) > MAX_VETTED:
             self._vetted.popitem(last=False)
 
-    def vetted(self, query: str, operation_name: str | None) -> bool:
-        return _document_digest(query, operation_name) in self._vetted
+    def vetted(self, document: bytes) -> bool:
+        return document in self._vetted
 
     def view_for(self, exchange: Exchange) -> RecordingView | None:
         """Install a recording view on a fresh exchange; None when this one cannot be cached."""
@@ -210,22 +209,15 @@ class ResponseCache:
         self,
         principal: str,
         caller: Caller,
-        query: str,
-        operation_name: str | None,
+        document: bytes,
         variables: Mapping[str, Any] | None,
     ) -> str | None:
+        """The entry of `document` (`document_digest`) with `variables`, for this caller."""
         try:
             given = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None  # not JSON (cannot come from HTTP): not worth a key
-        material = b"\x00".join(
-            (
-                _caller_material(caller),
-                query.encode(),
-                (operation_name or "").encode(),
-                given,
-            )
-        )
+        material = b"\x00".join((_caller_material(caller), document, given))
         digest = hashlib.sha256(material).hexdigest()[:40]
         return f"{self.cache.namespace}:resp:{principal}:{digest}"
 
@@ -293,9 +285,10 @@ def _keyed_fields(caller_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(caller_type) if f.name not in _NOT_KEYED)
 
 
-def _document_digest(query: str, operation_name: str | None) -> str:
+def document_digest(query: str, operation_name: str | None) -> bytes:
+    """What names a document and its chosen operation, in keys and in the vetted set."""
     material = b"\x00".join((query.encode(), (operation_name or "").encode()))
-    return hashlib.sha256(material).hexdigest()
+    return hashlib.sha256(material).digest()
 
 
 def _is_entry(value: Any) -> bool:
@@ -348,12 +341,12 @@ class ResponseCaching(SchemaExtension):
             return None
         # Keyed by the name the request gave (None for most), not the one strawberry
         # works out from the document: the fast lane, which parses nothing, has only that.
-        given_name = _given_operation_name(ctx)
-        key = responses.key(view.principal, exchange.caller, ctx.query, given_name, ctx.variables)
+        document = document_digest(ctx.query, _given_operation_name(ctx))
+        key = responses.key(view.principal, exchange.caller, document, ctx.variables)
         if key is None:
             return None
         # Checked (DocumentChecks ran before) and a query: the fast lane may answer it.
-        responses.vet(ctx.query, given_name)
+        responses.vet(document)
         hit = await responses.lookup(key, view.current_tokens)
         if hit is not None:
             # A result set here is returned instead of executing: 0 upstream calls.
