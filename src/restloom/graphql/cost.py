@@ -23,9 +23,12 @@ shape, can need more; the hard cap `Exchange.max_requests` stops those.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
@@ -58,8 +61,95 @@ def predict(
     """The most upstream requests the operation can make (before retries).
 
     A document that will not execute (unknown operation, bad variables) costs 0:
-    graphql-core reports it and nothing is sent. Raises `TooComplex`.
+    graphql-core reports it and nothing is sent. Raises `TooComplex`. Remembered
+    per document, operation and variables: the same query costs the same.
     """
+    key = _prediction_key(schema, operation_name, variables, profile)
+    if key is None:
+        return _walk(schema, document, operation_name, variables, profile)
+    known = _PREDICTIONS.of(document)
+    entry = known.get(key)
+    # Identity again: the entry keeps its schema and profile alive, but a hit must not
+    # rest on an id alone.
+    if entry is not None and entry.schema is schema and entry.profile is profile:
+        return entry.cost
+    cost = _walk(schema, document, operation_name, variables, profile)
+    if len(known) < MAX_PREDICTIONS_PER_DOCUMENT:
+        known[key] = Prediction(schema, profile, cost)
+    return cost
+
+
+# What a prediction depends on besides the document: the schema and the profile (by
+# identity: each lives as long as its app), the operation and the variables.
+PredictionKey = tuple[int, int, str | None, bytes]
+MAX_PREDICTIONS_PER_DOCUMENT = 64
+# Larger variables are not worth a key (a prediction is ~50-150 us; big inputs are writes).
+MAX_VARIABLES_KEY = 2048
+
+
+@dataclass(frozen=True)
+class Prediction:
+    schema: GraphQLSchema
+    profile: Profile
+    cost: Cost
+
+
+Predictions = dict[PredictionKey, Prediction]
+
+
+class _PredictionsByDocument:
+    """Predictions kept beside each parsed document for as long as it lives.
+
+    The document cache (`graphql.limits`) hands out the same `DocumentNode` for the
+    same query, so documents are told apart by identity (hashing one walks its whole
+    tree); an entry goes when its document is collected, so this holds no document
+    the document cache has let go of.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[DocumentNode], Predictions]] = {}
+
+    def of(self, document: DocumentNode) -> Predictions:
+        entry = self._entries.get(id(document))
+        if entry is not None and entry[0]() is document:
+            return entry[1]
+        predictions: Predictions = {}
+        number = id(document)
+        ref = weakref.ref(document, lambda dead: self._forget(number, dead))
+        self._entries[number] = (ref, predictions)
+        return predictions
+
+    def _forget(self, number: int, dead: weakref.ref[DocumentNode]) -> None:
+        entry = self._entries.get(number)
+        if entry is not None and entry[0] is dead:
+            del self._entries[number]
+
+
+_PREDICTIONS = _PredictionsByDocument()
+
+
+def _prediction_key(
+    schema: GraphQLSchema,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    profile: Profile,
+) -> PredictionKey | None:
+    try:
+        given = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+    except TypeError:  # not JSON (an embedding app's own objects): not remembered
+        return None
+    if len(given) > MAX_VARIABLES_KEY:
+        return None
+    return (id(schema), id(profile), operation_name, given)
+
+
+def _walk(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    profile: Profile,
+) -> Cost:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return Cost()
