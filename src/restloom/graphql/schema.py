@@ -213,7 +213,8 @@ def build_schema(
         subscription=Subscription,
         types=[Contact, Resource, User, Organization, Webhook, Job],
         extensions=extensions,
-        # Plain scalar reads skip graphql-core's per-field machinery (graphql/executor.py).
+        # Plain reads (leaves, objects, lists of them) complete by a per-selection plan
+        # instead of graphql-core's per-field machinery (graphql/execution/).
         execution_context_class=FastExecutionContext,
     )
     schema.hide_suggestions = not field_suggestions
