@@ -28,6 +28,7 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql import GraphQLObjectType, GraphQLOutputType, Undefined
+from restloom.graphql.execution.plancache import PlanCache
 from restloom.graphql.execution.plans import (
     FieldPlan,
     Kind,
@@ -40,6 +41,9 @@ from restloom.graphql.execution.plans import (
 _IRREGULAR: Any = object()
 # Values whose class says all there is to know: not awaitable, not an exception.
 _SIMPLE = frozenset({str, int, float, bool})
+
+# Plans shared between executions of the same operation (see plancache.py).
+PLANS = PlanCache()
 
 LEAF, OBJECT, LEAF_LIST, OBJECT_LIST, TYPENAME = (
     Kind.LEAF,
@@ -79,9 +83,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         found = self._plans.get(id(grouped))
         if found is not None and found[0] is grouped and found[1].parent_type is parent_type:
             return found[1]
+        shared = PLANS.key(
+            self.operation, self.fragments, self.variable_values, parent_type, grouped
+        )
+        plan = PLANS.get(shared) if shared is not None else None
+        if plan is not None:
+            self._plans[id(grouped)] = (grouped, plan)
+            return plan
         plan = SelectionPlan(parent_type, [])
         self._plans[id(grouped)] = (grouped, plan)
         plan.fields = [self._plan_field(parent_type, n, d) for n, d in grouped.items()]
+        if shared is not None:  # whole: a plan is only shared once it is complete
+            PLANS.put(shared, plan)
         return plan
 
     def _plan_field(
@@ -115,7 +128,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for plan in selection.fields:
                 kind = plan.kind
                 if kind is LEAF:
-                    value = self._leaf(plan, source)
+                    try:
+                        value = plan.read(source, plan.attr)  # type: ignore[misc]
+                    except Exception:  # graphql-core's path raises it again, located
+                        value = _IRREGULAR
+                    else:  # a str of String or ID is its own output: no call for it
+                        if type(value) is not str or not plan.str_as_is:
+                            value = self._leaf(plan, value)
                     if value is _IRREGULAR:
                         value = self._by_graphql_core(selection, plan, source, path)
                     results[plan.response_name] = value
@@ -156,11 +175,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             selection.parent_type, source, plan.field_details, field_path, None
         )
 
-    def _leaf(self, plan: FieldPlan, source: Any) -> Any:
-        try:
-            value = plan.read(source, plan.attr)  # type: ignore[misc]
-        except Exception:  # graphql-core's path raises it again, as a located error
-            return _IRREGULAR
+    def _leaf(self, plan: FieldPlan, value: Any) -> Any:
+        """A leaf field's read value, coerced, or _IRREGULAR."""
         if value is None or value is Undefined:
             return _IRREGULAR if plan.non_null else None
         if type(value) in _SIMPLE:  # the commonest case, without a call more

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from graphql.execution.collect_fields import FieldDetailsList
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.types.field import StrawberryField
 
 from graphql import (
@@ -133,6 +134,7 @@ class FieldPlan:
         "response_name",
         "return_type",
         "selection",
+        "str_as_is",
     )
 
     def __init__(
@@ -156,6 +158,8 @@ class FieldPlan:
         self.item_non_null = shape.item_non_null if shape else False
         self.leaf = shape.leaf if shape else None
         self.coerce = self.leaf.coerce_output_value if self.leaf is not None else None
+        # graphql-core's String and ID give a str back as it is.
+        self.str_as_is = self.coerce is serialize_string or self.coerce is serialize_id
         self.is_type_of = shape.object_type.is_type_of if shape and shape.object_type else None
         # The sub-selection of an object field, set by the planner.
         self.selection: SelectionPlan | None = None
