@@ -11,16 +11,16 @@ from strawberry import UNSET
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from restloom.graphql import records
 from restloom.graphql.connections import (
     ConnectionArgs,
     OrderDirection,
     iso,
     list_connection,
-    parse_time,
     sort_of,
 )
 from restloom.graphql.context import Context
-from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for
 from restloom.graphql.writes import (
     UPDATE_DESCRIPTION,
     DeletePayload,
@@ -66,19 +66,28 @@ class Contact(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Contact:
-        return cls(
-            id=to_global_id("Contact", str(record["id"])),
-            database_id=str(record["id"]),
-            first_name=record.get("first_name"),
-            last_name=record.get("last_name"),
-            email=record.get("email"),
-            phone=record.get("phone"),
-            company=record.get("company"),
-            job_title=record.get("job_title"),
-            custom_properties=record.get("custom_properties"),
-            created_at=parse_time(record.get("created_at")),
-            updated_at=parse_time(record.get("updated_at")),
-        )
+        return _ContactOfRecord(record)
+
+
+class _ContactOfRecord(Contact):
+    """A Contact reading its fields from the record when asked (`records.py`)."""
+
+    __slots__ = ("_record", "database_id")
+
+    id = records.global_id("Contact")  # type: ignore[assignment]
+    first_name = records.value("first_name")  # type: ignore[assignment]
+    last_name = records.value("last_name")  # type: ignore[assignment]
+    email = records.value("email")  # type: ignore[assignment]
+    phone = records.value("phone")  # type: ignore[assignment]
+    company = records.value("company")  # type: ignore[assignment]
+    job_title = records.value("job_title")  # type: ignore[assignment]
+    custom_properties = records.value("custom_properties")  # type: ignore[assignment]
+    created_at = records.timestamp("created_at")  # type: ignore[assignment]
+    updated_at = records.timestamp("updated_at")  # type: ignore[assignment]
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+        self.database_id = str(record["id"])  # a record without an id fails here, as ever
 
 
 async def resolve_contact(
