@@ -13,6 +13,7 @@ from strawberry import UNSET
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from restloom.graphql import records
 from restloom.graphql.connections import (
     ConnectionArgs,
     OrderDirection,
@@ -200,17 +201,26 @@ class Organization(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Organization:
-        return cls(
-            id=to_global_id("Organization", str(record["id"])),
-            database_id=str(record["id"]),
-            name=record.get("name") or "",
-            slug=record.get("slug"),
-            description=record.get("description"),
-            member_count=record.get("member_count"),
-            custom_properties=record.get("custom_properties"),
-            created_at=parse_time(record.get("created_at")),
-            updated_at=parse_time(record.get("updated_at")),
-        )
+        return _OrganizationOfRecord(record)
+
+
+class _OrganizationOfRecord(Organization):
+    """An Organization reading its fields from the record when asked (`records.py`)."""
+
+    __slots__ = ("_record", "database_id")
+
+    id = records.global_id("Organization")  # type: ignore[assignment]
+    name = records.text_or_empty("name")  # type: ignore[assignment]
+    slug = records.value("slug")  # type: ignore[assignment]
+    description = records.value("description")  # type: ignore[assignment]
+    member_count = records.value("member_count")  # type: ignore[assignment]
+    custom_properties = records.value("custom_properties")  # type: ignore[assignment]
+    created_at = records.timestamp("created_at")  # type: ignore[assignment]
+    updated_at = records.timestamp("updated_at")  # type: ignore[assignment]
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+        self.database_id = str(record["id"])  # a record without an id fails here, as ever
 
 
 async def resolve_organization(

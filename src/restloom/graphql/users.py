@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
 from strawberry.types import Info
 
+from restloom.graphql import records
 from restloom.graphql.connections import (
     ConnectionArgs,
     OrderDirection,
     iso,
     list_connection,
-    parse_time,
     sort_of,
 )
 from restloom.graphql.context import Context
 from restloom.graphql.orgunits import OrgUnit, viewer_active_org_unit, viewer_org_units
-from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for, to_global_id
+from restloom.graphql.relay import NODE_TYPE_NAMES, Connection, Node, database_id_for
 from restloom.graphql.writes import body_of, forget, idempotency_key
 from restloom.upstream.api import ListQuery, fetch_me, update_me
 from restloom.upstream.pages import Record
@@ -83,22 +83,43 @@ class User(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> User:
-        profile = record.get("profile") or {}
+        return _UserOfRecord(record)
+
+
+class _UserOfRecord(User):
+    """A User reading its fields from the record when asked (`records.py`)."""
+
+    __slots__ = ("_profile", "_record", "database_id", "role")
+
+    id = records.global_id("User")  # type: ignore[assignment]
+    email = records.text_or_empty("email")  # type: ignore[assignment]
+    username = records.value("username")  # type: ignore[assignment]
+    created_at = records.timestamp("created_at")  # type: ignore[assignment]
+    updated_at = records.timestamp("updated_at")  # type: ignore[assignment]
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+        # What can fail stays here, where it always failed: no id, an unknown role,
+        # a profile that is no object (its `.get` raises as it did).
+        self.database_id = str(record["id"])
         role = record.get("role")
-        return cls(
-            id=to_global_id("User", str(record["id"])),
-            database_id=str(record["id"]),
-            email=record.get("email") or "",
-            username=record.get("username"),
-            role=UserRole(role) if role else None,
-            profile=UserProfile(
-                first_name=profile.get("first_name"),
-                last_name=profile.get("last_name"),
-                avatar_url=profile.get("avatar_url"),
-            ),
-            created_at=parse_time(record.get("created_at")),
-            updated_at=parse_time(record.get("updated_at")),
-        )
+        self.role = UserRole(role) if role else None
+        profile = record.get("profile") or {}
+        if type(profile) is not dict:
+            _profile_of(profile)
+        self._profile = profile
+
+    @property  # type: ignore[override]
+    def profile(self) -> UserProfile:
+        return _profile_of(self._profile)
+
+
+def _profile_of(profile: Any) -> UserProfile:
+    return UserProfile(
+        first_name=profile.get("first_name"),
+        last_name=profile.get("last_name"),
+        avatar_url=profile.get("avatar_url"),
+    )
 
 
 async def load_user(info: Info[Context, None], database_id: str) -> User:
