@@ -172,13 +172,15 @@ async def fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Reco
     that is not one of this upstream's gets an `Unsupported` error and is never sent.
     """
     cached = await ex.cached_records(collection, ids)
-    wanted = [i for i in dict.fromkeys(ids) if i not in cached]
-    missing = [i for i in wanted if valid_id(ex.profile, i)]
-    fetched: dict[str, Record | Exception] = {
-        i: Unsupported(f"{i[:80]!r} is not a valid id for this upstream", "id")
-        for i in wanted
-        if not valid_id(ex.profile, i)
-    }
+    missing: list[str] = []
+    fetched: dict[str, Record | Exception] = {}
+    for i in dict.fromkeys(ids):
+        if i in cached:
+            continue
+        if valid_id(ex.profile, i):
+            missing.append(i)
+        else:
+            fetched[i] = Unsupported(f"{i[:80]!r} is not a valid id for this upstream", "id")
     fetched.update(zip(missing, await _fetch_many(ex, collection, missing), strict=True))
     found = {i: r for i, r in fetched.items() if not isinstance(r, Exception)}
     await ex.remember_records(collection, found)

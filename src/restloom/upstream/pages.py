@@ -91,6 +91,12 @@ def parse_page(
     if len(items) > size:
         raise ShapeError(f"a page of {size} items came back with {len(items)}")
     for item in items:
+        # The usual item (a plain object with a string or integer id) passes here; any
+        # other is judged, and refused if it must be, by `check_record`.
+        if type(item) is dict:
+            value = item.get(id_key)
+            if (type(value) is str and value) or type(value) is int:
+                continue
         check_record(item, id_key)
     if spec.style is PaginationStyle.HEADERS:
         total = _header_total(spec, headers, page, size, len(items))
