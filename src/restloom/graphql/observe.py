@@ -21,8 +21,8 @@ class OperationObserver(SchemaExtension):
         context = self.execution_context.context
         exchange = getattr(context, "exchange", None)
         observer = getattr(getattr(exchange, "client", None), "observer", None)
-        if not isinstance(observer, Observer):
-            yield
+        if not isinstance(observer, Observer) or not observer.watches_operations():
+            yield  # nobody listens: no watch, no summary of the result
             return
         request = getattr(context, "request", None)
         watch = observer.begin(

@@ -132,6 +132,11 @@ class Observer:
 
     # GraphQL operations (restloom.graphql.observe).
 
+    def watches_operations(self) -> bool:
+        """Whether anything wants operations: their log line, metrics or a span."""
+        wanted = self.metrics is not None or self.tracer is not None
+        return wanted or request_log.isEnabledFor(logging.INFO)
+
     def begin(self, request_id: str, headers: Mapping[str, str] | None) -> OperationWatch:
         watch = OperationWatch(self, request_id)
         if self.tracer is not None:
