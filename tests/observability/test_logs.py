@@ -189,7 +189,12 @@ async def test_serve_writes_json_lines_uvicorns_included(
     http: aiohttp.ClientSession, gateway_settings: Settings
 ) -> None:
     """The real CLI: RESTLOOM_LOG_FORMAT=json turns every stderr line into one JSON object."""
-    env = {"RESTLOOM_LOG_FORMAT": "json", "RESTLOOM_CURSOR_SECRET": "test-cursor-secret"}
+    env = {
+        "RESTLOOM_LOG_FORMAT": "json",
+        "RESTLOOM_CURSOR_SECRET": "test-cursor-secret",
+        # uvicorn's access lines are off by default: on here, to see them as JSON too.
+        "RESTLOOM_ACCESS_LOG": "true",
+    }
     async with ServeProcess(str(gateway_settings.upstream_url), env) as serve:
         client = GraphQLClient(http, serve.url, {"X-API-Key": FULL_KEY})
         reply = await client.send(QUERY)
