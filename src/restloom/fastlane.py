@@ -26,7 +26,6 @@ request as the server sent it. The operation is observed as the view observes on
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
@@ -37,7 +36,7 @@ from restloom.frontdoor.negotiate import response_media_type
 from restloom.frontdoor.request import from_json_body
 from restloom.frontdoor.request_id import request_id_from
 from restloom.graphql.response_cache import Hit, ResponseCache, document_digest
-from restloom.observability.observer import Observer, OperationEnd, request_log
+from restloom.observability.observer import Observer, OperationEnd
 from restloom.upstream.client import Caller, UpstreamClient
 from restloom.upstream.credentials import Credential
 
@@ -137,7 +136,9 @@ class ResponseCacheLane:
             return False
         responses.answered_early += 1
         observer = client.observer
-        watch = observer.begin(request_id, headers) if _observed(observer) else None
+        watch = None
+        if isinstance(observer, Observer) and observer.watches_operations():
+            watch = observer.begin(request_id, headers)
         await self._send(send, hit, media_type, request_id)
         if watch is not None:
             watch.started = started  # the log line's `ms` counts the lookup too
@@ -169,14 +170,6 @@ class ResponseCacheLane:
         if len(self._media_types) < _MAX_ACCEPT_MEMO:
             self._media_types[accept] = found
         return found
-
-
-def _observed(observer: object) -> bool:
-    """Whether anything wants operations: a log line, metrics or a span."""
-    if not isinstance(observer, Observer):
-        return False
-    wanted = observer.metrics is not None or observer.tracer is not None
-    return wanted or request_log.isEnabledFor(logging.INFO)
 
 
 def _operation_end(hit: Hit) -> OperationEnd:
