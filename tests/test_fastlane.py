@@ -262,3 +262,14 @@ async def test_an_entry_in_shared_redis_is_not_answered_before_this_instance_che
             assert await stats.requests() == 0
     finally:
         await drop_namespace(url, namespace)
+
+
+async def test_below_a_root_path_the_lane_still_answers(sim, http):
+    async with Gateway(settings_for(sim), root_path="/gateway") as gateway:
+        responses = responses_of(gateway)
+        await post(http, gateway, {"query": NAMED})
+        with lane_passes(responses):
+            by_view = await post(http, gateway, {"query": NAMED})
+        by_lane = await post(http, gateway, {"query": NAMED})
+        assert responses.answered_early == 1
+        assert by_lane == by_view

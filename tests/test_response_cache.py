@@ -37,8 +37,9 @@ MISSING_CONTACT = '{ contact(id: "cnt_zzzzzzzzzz") { databaseId } }'
 class Gateway:
     """The app under uvicorn on the test's loop, with the app at hand for its counters."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, root_path: str = "") -> None:
         self.settings = settings.model_copy(update={"startup_check": False})
+        self.root_path = root_path  # as a reverse proxy that strips it would set it
         self.app: Starlette | None = None
         self.url = ""
         self._server: uvicorn.Server | None = None
@@ -54,7 +55,13 @@ class Gateway:
     async def __aenter__(self) -> Gateway:
         self.app = create_app(self.settings)
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning")
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                root_path=self.root_path,
+            )
         )
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
