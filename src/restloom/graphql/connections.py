@@ -20,6 +20,7 @@ from restloom.upstream.windows import Window
 
 if TYPE_CHECKING:
     from restloom.graphql.context import Context
+    from restloom.graphql.loaders import WindowKey
 
 T = TypeVar("T")
 
@@ -41,26 +42,36 @@ class ConnectionArgs:
 async def load_connection_window(
     context: Context, query: ListQuery, args: ConnectionArgs
 ) -> tuple[Window, list[str]]:
-    """The window of `query` that `args` select, and a cursor for each item of it.
+    """The window of `query` that `args` select, and a cursor for each item of it."""
+    return await load_window_at(context, window_key(context, query, args))
+
+
+def window_key(context: Context, query: ListQuery, args: ConnectionArgs) -> WindowKey:
+    """What `args` select of `query`, as the windows loader's key.
 
     Cursors are bound to the whole query (not just the collection), so a cursor
     of one organization's members, or of another search, is refused here.
     """
     pagination = context.profile.pagination
-    codec = context.cursors
-    scope = codec.scope(query)
     window_slice = parse_slice(
         first=args.first,
         after=args.after,
         last=args.last,
         before=args.before,
-        scope=scope,
-        cursors=codec,
+        scope=context.cursors.scope(query),
+        cursors=context.cursors,
         max_size=pagination.max_size,
         default_size=pagination.default_size,
     )
-    window = await context.loaders.windows.load((query, window_slice))
-    return window, edge_cursors(codec, scope, query, window)
+    return query, window_slice
+
+
+async def load_window_at(context: Context, key: WindowKey) -> tuple[Window, list[str]]:
+    """The window of `key` (see `window_key`), and a cursor for each item of it."""
+    window = await context.loaders.windows.load(key)
+    query = key[0]
+    codec = context.cursors
+    return window, edge_cursors(codec, codec.scope(query), query, window)
 
 
 def edge_cursors(codec: CursorCodec, scope: str, query: ListQuery, window: Window) -> list[str]:

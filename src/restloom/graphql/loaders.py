@@ -2,14 +2,16 @@
 
 Both batch what one tick of resolvers asks for. Windows go through a loader
 too: when 25 organizations each want their members, the 25 member pages are
-fetched together and come back together, so the users they reference are
-all asked for in the same tick and fetched in one batch lookup.
+fetched together, and the users they reference are all asked for in one batch
+lookup once the last of them is in (`WindowLoader.settled`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine
 from functools import partial
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -25,7 +27,7 @@ class Loaders:
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
         self._objects: dict[str, DataLoader[str, Record]] = {}
-        self.windows: DataLoader[WindowKey, Window] = DataLoader(load_fn=self._load_windows)
+        self.windows = WindowLoader(exchange)
 
     def objects(self, collection: str) -> DataLoader[str, Record]:
         loader = self._objects.get(collection)
@@ -34,6 +36,120 @@ class Loaders:
             self._objects[collection] = loader
         return loader
 
-    async def _load_windows(self, keys: list[WindowKey]) -> list[Window | BaseException]:
-        loads = (load_window(self._exchange, query, window) for query, window in keys)
-        return list(await asyncio.gather(*loads, return_exceptions=True))
+
+class _WindowBatch:
+    """The windows asked for in one tick, and when the last of them is in."""
+
+    __slots__ = ("futures", "keys", "pending", "settled", "tasks")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keys: list[WindowKey] = []
+        self.futures: list[asyncio.Future[Window]] = []
+        self.tasks: list[asyncio.Task[Window]] = []
+        self.pending = 0
+        self.settled: asyncio.Future[None] = loop.create_future()
+
+
+class WindowLoader:
+    """Windows by (query, slice): batched per tick like a DataLoader, resolved one by one.
+
+    A DataLoader answers a batch when its whole batch function returns, so every member
+    list's resolver would wait for the slowest of its 25 siblings before building its
+    edges. Here each window's answer goes to its caller as soon as it is in, and the
+    batch's `settled` tells when all are: callers that load children (the members'
+    users) wait for it, so those still go upstream in one batch.
+    """
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self._cache: dict[WindowKey, asyncio.Future[Window]] = {}
+        self._batch_of: dict[WindowKey, _WindowBatch] = {}
+        self._open: _WindowBatch | None = None
+
+    def load(self, key: WindowKey) -> Awaitable[Window]:
+        future = self._cache.get(key)
+        if future is not None and not future.cancelled():
+            return future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._cache[key] = future
+        batch = self._open
+        if batch is None:
+            batch = self._open = _WindowBatch(loop)
+            # Dispatched as strawberry's DataLoader does: the loads of this tick and
+            # the next go together.
+            loop.call_soon(self._schedule, batch)
+        batch.keys.append(key)
+        batch.futures.append(future)
+        self._batch_of[key] = batch
+        return future
+
+    def settled(self, key: WindowKey) -> Awaitable[None] | None:
+        """When every window of `key`'s batch is in (None: already, or never loaded)."""
+        batch = self._batch_of.get(key)
+        if batch is None or batch.settled.done():
+            return None
+        return batch.settled
+
+    def clear_all(self) -> None:
+        """Later loads fetch again (after a write); loads in flight still answer."""
+        self._cache.clear()
+
+    def _schedule(self, batch: _WindowBatch) -> None:
+        batch.tasks.append(asyncio.get_running_loop().create_task(self._dispatch(batch)))
+
+    async def _dispatch(self, batch: _WindowBatch) -> None:
+        if self._open is batch:  # closed: later loads go into a new batch
+            self._open = None
+        if all(future.cancelled() for future in batch.futures):
+            return  # nobody waits for these any more
+        for future in batch.futures:
+            future.add_done_callback(partial(_cancel_when_unwanted, batch))
+        batch.pending = len(batch.keys)
+        if batch.pending == 1:
+            # A lone window is loaded in this task: its upstream call goes out now,
+            # not a loop iteration later from a task of its own.
+            try:
+                outcome: Window | BaseException = await self._load(batch.keys[0])
+            except Exception as error:  # this caller's error, not the batch's
+                outcome = error
+            _resolve(batch, 0, outcome)
+            return
+        for index, key in enumerate(batch.keys):
+            task = asyncio.get_running_loop().create_task(self._load(key))
+            task.add_done_callback(partial(_task_done, batch, index))
+            batch.tasks.append(task)
+
+    def _load(self, key: WindowKey) -> Coroutine[Any, Any, Window]:
+        query, window = key
+        return load_window(self._exchange, query, window)
+
+
+def _task_done(batch: _WindowBatch, index: int, task: asyncio.Task[Window]) -> None:
+    if task.cancelled():
+        batch.futures[index].cancel()
+        _resolve(batch, index, None)
+    else:
+        _resolve(batch, index, task.exception() or task.result())
+
+
+def _resolve(batch: _WindowBatch, index: int, outcome: Window | BaseException | None) -> None:
+    """One window's answer to its caller; the batch settled with its last one."""
+    future = batch.futures[index]
+    if not future.done():
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)  # type: ignore[arg-type]
+    batch.pending -= 1
+    if batch.pending == 0:
+        # In the same callback as the last window's answer: its caller and every
+        # sibling waiting on `settled` resume in the same loop iteration.
+        batch.settled.set_result(None)
+
+
+def _cancel_when_unwanted(batch: _WindowBatch, _future: asyncio.Future[Window]) -> None:
+    """No caller waits for any window of the batch any more: stop loading them."""
+    if all(future.cancelled() for future in batch.futures):
+        for task in batch.tasks:
+            task.cancel()

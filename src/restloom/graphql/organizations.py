@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Generator
 from datetime import datetime
 from enum import Enum
@@ -19,10 +18,11 @@ from restloom.graphql.connections import (
     OrderDirection,
     iso,
     list_connection,
-    load_connection_window,
+    load_window_at,
     parse_time,
     selects,
     sort_of,
+    window_key,
 )
 from restloom.graphql.context import Context
 from restloom.graphql.relay import (
@@ -132,21 +132,25 @@ class OrganizationMemberConnection:
 
 
 async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMemberEdge]) -> None:
-    """Load every member's user up front, in the same tick as the sibling member lists.
+    """Load every member's user up front, in one batch with the sibling member lists'.
 
-    All member lists of a query come back together (one windows batch), so every
-    organization asks here at once and the users are fetched in one batch. Edges
-    then resolve without an awaitable each, which is most of the cost of a big list.
+    Asked for once every member list of the batch is in (the caller waits for that),
+    so every organization asks in the same tick and the users are fetched in one batch
+    lookup. Edges then resolve without an awaitable each, which is most of the cost of
+    a big list.
     """
     loader = info.context.loaders.objects("users")
-    records = await asyncio.gather(
-        *(loader.load(edge.user_id) for edge in edges), return_exceptions=True
-    )
-    for edge, record in zip(edges, records, strict=True):
-        if isinstance(record, Exception):
-            edge.node = _Failed(record)
-        elif isinstance(record, dict):
-            edge.node = User.from_record(record)
+    # The loads' futures, awaited one by one: they are all answered by the same batch,
+    # so only the first await waits, without a gather's bookkeeping per user.
+    futures = [loader.load(edge.user_id) for edge in edges]
+    for edge, future in zip(edges, futures, strict=True):
+        try:
+            record = await future
+        except Exception as error:  # this user only: null in its own edge
+            edge.node = _Failed(error)
+        else:
+            if isinstance(record, dict):
+                edge.node = User.from_record(record)
 
 
 @strawberry.type
@@ -179,8 +183,9 @@ class Organization(Node):
         query = ListQuery.build(
             "members", parent_id=self.database_id, updated_after=iso(updated_after)
         )
-        args = ConnectionArgs(first, after, last, before)
-        window, cursors = await load_connection_window(info.context, query, args)
+        key = window_key(info.context, query, ConnectionArgs(first, after, last, before))
+        window, cursors = await load_window_at(info.context, key)
+        # Built as soon as this list is in, while the slower sibling lists still travel.
         edges = [
             OrganizationMemberEdge(
                 cursor=cursor,
@@ -192,6 +197,9 @@ class Organization(Node):
             for cursor, item in zip(cursors, window.items, strict=True)
         ]
         if selects(info, "edges", "node") or selects(info, "nodes"):
+            settled = info.context.loaders.windows.settled(key)
+            if settled is not None:  # the users of all sibling lists go in one batch
+                await settled
             await _fetch_users(info, edges)
         return OrganizationMemberConnection(
             edges=edges,
