@@ -1,0 +1,141 @@
+"""The windows loader: batched per tick, each window answered as soon as it is in.
+
+`load_window` is replaced by windows the test answers by hand, in any order, so the
+order of answers is the test's, not the network's. Counts and order, no timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from restloom.graphql import loaders as loaders_module
+from restloom.graphql.loaders import WindowKey, WindowLoader
+from restloom.upstream.api import ListQuery
+from restloom.upstream.windows import Slice, Window
+
+
+class Upstream:
+    """Stands for `load_window`: each call waits until the test answers its key."""
+
+    def __init__(self) -> None:
+        self.calls: list[WindowKey] = []
+        self.answers: dict[WindowKey, asyncio.Future[Window]] = {}
+
+    async def load_window(self, _exchange: Any, query: ListQuery, want: Slice) -> Window:
+        key = (query, want)
+        self.calls.append(key)
+        self.answers[key] = asyncio.get_running_loop().create_future()
+        return await self.answers[key]
+
+    def answer(self, key: WindowKey, outcome: Window | Exception) -> None:
+        if isinstance(outcome, Exception):
+            self.answers[key].set_exception(outcome)
+        else:
+            self.answers[key].set_result(outcome)
+
+
+@pytest.fixture
+def upstream(monkeypatch: pytest.MonkeyPatch) -> Upstream:
+    fake = Upstream()
+    monkeypatch.setattr(loaders_module, "load_window", fake.load_window)
+    return fake
+
+
+def key(parent: str) -> WindowKey:
+    return ListQuery.build("members", parent_id=parent), Slice(first=10)
+
+
+def window(n: int) -> Window:
+    return Window(items=[{"id": str(n)}], offsets=[0], start=0, total=1)
+
+
+async def ticks(n: int = 5) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_each_window_answers_as_soon_as_it_is_in(upstream: Upstream) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    keys = [key(str(n)) for n in range(3)]
+    futures = [asyncio.ensure_future(loader.load(k)) for k in keys]
+    await ticks()
+    assert upstream.calls == keys  # one batch, all in flight together
+    settled = loader.settled(keys[0])
+    assert settled is not None and settled is loader.settled(keys[2])
+
+    upstream.answer(keys[1], window(1))
+    await ticks()
+    assert futures[1].done() and futures[1].result() == window(1)
+    assert not futures[0].done() and not futures[2].done()
+    assert not settled.done()  # type: ignore[attr-defined]
+
+    upstream.answer(keys[0], LookupError("list 0 failed"))
+    upstream.answer(keys[2], window(2))
+    await ticks()
+    assert isinstance(futures[0].exception(), LookupError)  # its own error only
+    assert futures[2].result() == window(2)
+    assert settled.done()  # type: ignore[attr-defined]
+    assert loader.settled(keys[0]) is None
+
+
+async def test_the_last_answer_and_settled_resume_in_the_same_iteration(
+    upstream: Upstream,
+) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    keys = [key("a"), key("b")]
+    order: list[str] = []
+
+    async def member_list(k: WindowKey, name: str) -> None:
+        await loader.load(k)
+        order.append(f"{name} in")
+        settled = loader.settled(k)
+        if settled is not None:
+            await settled
+        order.append(f"{name} children")
+
+    runs = [asyncio.ensure_future(member_list(k, n)) for k, n in zip(keys, "ab", strict=True)]
+    await ticks()
+    upstream.answer(keys[0], window(0))
+    await ticks()
+    assert order == ["a in"]  # built its edges, waits for its sibling before children
+    upstream.answer(keys[1], window(1))
+    seen = []
+    for _ in range(10):  # one loop iteration at a time
+        await asyncio.sleep(0)
+        seen.append(set(order))
+    # The iteration in which the last list came in is the one in which both ask for
+    # their children: the children's loads fall into one batch.
+    first_with_b = next(snapshot for snapshot in seen if "b in" in snapshot)
+    assert first_with_b == {"a in", "b in", "a children", "b children"}
+    await asyncio.gather(*runs)
+
+
+async def test_a_lone_window_and_repeats(upstream: Upstream) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(loader.load(key("x")))
+    again = loader.load(key("x"))
+    await ticks()
+    assert len(upstream.calls) == 1
+    upstream.answer(key("x"), window(7))
+    assert await first == window(7) and await again == window(7)
+    assert loader.load(key("x")) is again  # cached for the request
+    loader.clear_all()
+    later = asyncio.ensure_future(loader.load(key("x")))
+    await ticks()
+    assert len(upstream.calls) == 2  # after a write: fetched again
+    upstream.answer(key("x"), window(8))
+    assert await later == window(8)
+
+
+async def test_windows_nobody_waits_for_are_cancelled(upstream: Upstream) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    keys = [key("p"), key("q")]
+    futures = [asyncio.ensure_future(loader.load(k)) for k in keys]
+    await ticks()
+    for future in futures:
+        future.cancel()
+    await ticks()
+    assert all(answer.cancelled() for answer in upstream.answers.values())
