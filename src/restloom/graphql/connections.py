@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField
 
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from restloom.graphql.relay import Connection, CursorCodec, Edge, page_info, parse_slice
 from restloom.upstream.api import Direction, ListQuery, Sort
 from restloom.upstream.listreader import item_id
@@ -132,20 +138,37 @@ def _parse_time(value: str) -> datetime | None:
 
 
 def selects(info: Any, *path: str) -> bool:
-    """Whether the current field's selection reaches `path` (through fragments too)."""
-    fields = list(info.selected_fields)
+    """Whether the current field's selection reaches `path` (through fragments too).
+
+    Field names, not aliases; @skip/@include are not evaluated (a field is selected if
+    it is written), as with strawberry's `info.selected_fields`. Walks the document's
+    nodes directly: `selected_fields` converts the whole selection tree, arguments and
+    all, on every call.
+    """
+    fragments = info._raw_info.fragments
+    nodes: list[FieldNode] = list(info._raw_info.field_nodes)
     for name in path:
-        fields = [f for parent in fields for f in _fields(parent.selections) if f.name == name]
-        if not fields:
+        nodes = [
+            field
+            for parent in nodes
+            for field in _fields(parent.selection_set, fragments)
+            if field.name.value == name
+        ]
+        if not nodes:
             return False
     return True
 
 
-def _fields(selections: list[Any]) -> list[SelectedField]:
-    found: list[SelectedField] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            found.append(selection)
-        else:  # a fragment spread or inline fragment: look inside
-            found += _fields(selection.selections)
-    return found
+def _fields(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, those inside its fragments included."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            yield from _fields(fragments[selection.name.value].selection_set, fragments)
