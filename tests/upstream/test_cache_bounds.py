@@ -1,6 +1,7 @@
 """What the cache may hold: a byte bound in memory, and no key at all for a credential the
 upstream refused."""
 
+import tracemalloc
 import uuid
 
 import pytest
@@ -32,6 +33,25 @@ async def test_the_store_never_holds_more_than_its_bound():
     recent = await store.get_many([f"key-{i:04d}" for i in range(1000 - kept, 1000)])
     assert recent == [VALUE] * kept
     assert await store.get_many(["key-0000", f"key-{999 - kept:04d}"]) == [None, None]
+
+
+async def test_what_the_store_counts_is_what_it_holds_in_memory():
+    """Small values (version tokens, short pages) once held 4 KiB each, counted as ~250 B."""
+    store = memory_store(BOUND)
+    small = {"token": "0123456789abcdef"}
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for i in range(2000):  # about 7 times the bound
+            await store.set_many([(f"key-{i:04d}", small)], ttl=60)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    stored = store.stored_bytes()
+    assert stored is not None and stored <= BOUND
+    # Everything allocated while writing (entries, keys, values, the dict) is within the
+    # bound's order: ENTRY_OVERHEAD is an estimate, not an exact count.
+    assert held - before < 2 * BOUND, (held - before, stored)
 
 
 async def test_eviction_is_by_last_use_not_by_age():

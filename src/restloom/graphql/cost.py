@@ -135,7 +135,9 @@ def _prediction_key(
     profile: Profile,
 ) -> PredictionKey | None:
     try:
-        given = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+        # Kept in the memo: a copy of its own size (orjson's buffer holds 4 KiB at least).
+        encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+        given = memoryview(encoded).tobytes()
     except TypeError:  # not JSON (an embedding app's own objects): not remembered
         return None
     if len(given) > MAX_VARIABLES_KEY:
