@@ -9,6 +9,7 @@ the lane's answers, `hits` every response-cache answer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -39,7 +40,8 @@ _PER_ANSWER = {"date", "x-request-id"}
 
 def settings_for(sim: SimServer, **changes: Any) -> Settings:
     return Settings(
-        upstream_url=sim.url, cache_ttl=60, cursor_secret="test-cursor-secret", **changes
+        **{"upstream_url": sim.url, "cache_ttl": 60, "cursor_secret": "test-cursor-secret"}
+        | changes
     )
 
 
@@ -92,7 +94,8 @@ async def view_then_lane(
         by_view = await post(http, gateway, payload, headers)
     early = responses.answered_early
     by_lane = await post(http, gateway, payload, headers)
-    assert responses.answered_early == early + 1, "the lane answered the repeat"
+    assert await post(http, gateway, payload, headers) == by_lane, "a prepared answer"
+    assert responses.answered_early == early + 2, "the lane answered both repeats"
     return by_view, by_lane
 
 
@@ -128,6 +131,10 @@ async def test_the_lane_answers_a_repeat_as_the_view_does(served, http, stats, p
     by_lane = await post(http, served, payload, headers)
     assert (responses.hits, responses.answered_early) == (2, 1)
     assert by_lane == by_view
+    # Again: now from the answer the lane prepared for these request bytes.
+    again = await post(http, served, payload, headers)
+    assert (responses.hits, responses.answered_early) == (3, 2)
+    assert again == by_view
     assert await stats.requests() == 0
     if "X-Request-Id" in headers:
         async with http.post(
@@ -275,3 +282,38 @@ async def test_below_a_root_path_the_lane_still_answers(sim, http):
     async with Gateway(settings_for(sim), root_path="/gateway") as gateway:
         by_view, by_lane = await view_then_lane(http, gateway, {"query": NAMED})
         assert by_lane == by_view
+
+
+async def test_a_prepared_answer_ends_with_its_ttl(sim, http, stats):
+    async with Gateway(settings_for(sim, cache_ttl=1)) as gateway:
+        responses = responses_of(gateway)
+        for _ in range(3):  # kept, answered from the store, then from the prepared answer
+            await post(http, gateway, {"query": NAMED})
+        assert responses.answered_early == 2
+        await asyncio.sleep(1.2)  # past the 1 s TTL of the entry and of its prepared answer
+        await stats.reset()
+        await post(http, gateway, {"query": NAMED})
+        assert responses.answered_early == 2
+        assert await stats.requests() == 1
+
+
+async def test_a_prepared_answer_is_per_principal_and_media_type(served, http, stats):
+    viewer = "{ viewer { databaseId } }"
+    for _ in range(3):
+        await post(http, served, {"query": viewer})
+    responses = responses_of(served)
+    assert responses.answered_early == 2
+    await stats.reset()
+    # The same request bytes from another principal: its own execution, its own data.
+    read_only = await post(http, served, {"query": viewer}, {"X-API-Key": READ_KEY})
+    assert await stats.requests() == 1
+    assert responses.answered_early == 2
+    full = await post(http, served, {"query": viewer})  # aiohttp's Accept: */*
+    assert orjson.loads(read_only[2])["data"] != orjson.loads(full[2])["data"]
+    # Another media type: the same kept data, under its own content type.
+    graphql_response = "application/graphql-response+json"
+    newer = await post(http, served, {"query": viewer}, {"Accept": graphql_response})
+    assert newer[1]["content-type"] == f"{graphql_response}; charset=utf-8"
+    assert full[1]["content-type"] == "application/json; charset=utf-8"
+    assert newer[2] == full[2]
+    assert responses.answered_early == 4

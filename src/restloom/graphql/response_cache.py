@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -72,6 +73,8 @@ class Hit:
     data_json: str  # the kept `data`, as JSON: a hit is sent without encoding it again
     reads: int  # the cached reads this answer stands for (`extensions.upstream.cacheHits`)
     operation_name: str | None  # as the execution named it (for the log line and metrics)
+    tokens: Mapping[str, str]  # the version token of each scope it was kept under
+    expires: float  # when its TTL ends, in `time.time()` seconds
 
     @property
     def data(self) -> dict[str, Any]:
@@ -231,7 +234,15 @@ class ResponseCache:
         if current is None or current != [entry["v"][s] for s in scopes]:
             return None
         self.hits += 1
-        return Hit(entry["d"], entry["n"], entry["o"])
+        return Hit(entry["d"], entry["n"], entry["o"], entry["v"], entry["x"])
+
+    async def still_current(self, hit: Hit) -> bool:
+        """Whether a hit read earlier may answer again now: within its TTL, tokens unchanged."""
+        if time.time() >= hit.expires:
+            return False
+        scopes = list(hit.tokens)
+        current = await self.current_tokens(scopes)
+        return current is not None and current == [hit.tokens[s] for s in scopes]
 
     async def current_tokens(self, scopes: list[str]) -> list[str] | None:
         """The tokens of `scopes` now, for a request with no cache view of its own."""
@@ -254,7 +265,13 @@ class ResponseCache:
             return False
         try:
             encoded = orjson.dumps(data).decode()
-            entry = {"v": tokens, "n": view.reads, "o": operation_name, "d": encoded}
+            entry = {
+                "v": tokens,
+                "n": view.reads,
+                "o": operation_name,
+                "d": encoded,
+                "x": time.time() + view.ttl,
+            }
             await self.cache.store.set_many([(key, entry)], view.ttl)
         except CacheUnavailable as exc:
             self.cache.warn_unavailable(exc)
@@ -299,6 +316,7 @@ def _is_entry(value: Any) -> bool:
         and all(isinstance(t, str) for t in value["v"].values())
         and isinstance(value.get("n"), int)
         and isinstance(value.get("o"), str | None)
+        and isinstance(value.get("x"), float)
         # `data` as JSON text of an object (kept by `keep`, never by a caller)
         and isinstance(value.get("d"), str)
         and value["d"].startswith("{")
