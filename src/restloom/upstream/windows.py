@@ -11,14 +11,12 @@ page served again) leave no trace in it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 
 from restloom.upstream.anchors import Anchor, locate
 from restloom.upstream.api import ListQuery
 from restloom.upstream.client import Exchange
-from restloom.upstream.listreader import ListReader, item_id
+from restloom.upstream.listreader import ListReader, item_id, together
 from restloom.upstream.pages import Record
 
 
@@ -65,7 +63,7 @@ async def load_window(ex: Exchange, query: ListQuery, want: Slice) -> Window:
     hint = _known_total(want)
     reader = ListReader(ex, query, bound=hint)
     rounds = _first_round(want, hint, ex.profile.pagination.max_size)
-    await _all(reader.read(lo, hi) for lo, hi in rounds)
+    await together([reader.read(lo, hi) for lo, hi in rounds])
     start, end = 0, None
     if want.after is not None:
         position, found = await locate(reader, query.sort, want.after)
@@ -84,20 +82,6 @@ async def load_window(ex: Exchange, query: ListQuery, want: Slice) -> Window:
     if end > start:
         await reader.read(start, end)
     return _cut(reader, start, end)
-
-
-async def _all(reads: Iterable[Awaitable[None]]) -> None:
-    """Every read, concurrently; a lone one awaited in place.
-
-    `gather` wraps each read in a task that first runs on a later loop iteration: for
-    the one read most windows need, that only delays its upstream call (behind every
-    sibling list's own setting-up, when 25 lists are loaded together).
-    """
-    pending = list(reads)
-    if len(pending) == 1:
-        await pending[0]
-    else:
-        await asyncio.gather(*pending)
 
 
 def _known_total(want: Slice) -> int | None:
