@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from restloom.frontdoor.body import declared_length
 from restloom.frontdoor.errors import RequestRejected
 from restloom.frontdoor.negotiate import response_media_type
 from restloom.frontdoor.request import from_json_body
@@ -48,12 +49,13 @@ from restloom.upstream.credentials import Credential
 # Headers that change who the upstream sees or that the view checks: their requests
 # take the whole way.
 _VIEW_HEADERS = frozenset({b"x-impersonate-user-id", b"x-org-unit", b"idempotency-key"})
+# The usual spellings of a JSON body's type; any other goes to the view, which parses it
+# (frontdoor.media) and answers it or refuses it with 415.
 _JSON_TYPES = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 )
 _READ_HEADERS = frozenset(
     {
-        b"content-length",
         b"content-type",
         b"accept",
         b"x-api-key",
@@ -123,8 +125,8 @@ class ResponseCacheLane:
             await self.app(scope, receive, send)
             return
         headers = _plain_headers(scope)
-        length = _length(headers)
-        if headers is None or length is None or length > self.max_body_bytes:
+        length = declared_length(scope)  # None: absent; -1: not a number (the view says so)
+        if headers is None or length is None or not 0 <= length <= self.max_body_bytes:
             await self.app(scope, receive, send)
             return
         body, messages = await _read_body(receive)
@@ -271,11 +273,6 @@ def _plain_headers(scope: Scope) -> dict[str, str] | None:
         if name in _READ_HEADERS:
             found.setdefault(name.decode(), value.decode("latin-1"))
     return found
-
-
-def _length(headers: dict[str, str] | None) -> int | None:
-    text = (headers or {}).get("content-length", "").strip()
-    return int(text) if text.isdigit() and len(text) < 20 else None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:

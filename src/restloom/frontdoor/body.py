@@ -29,7 +29,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared = declared_length(scope)
         if declared == -1:
             await self._refuse(scope, send, 400, "Content-Length is not a number")
             return
@@ -88,7 +88,7 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _content_length(scope: Scope) -> int | None:
+def declared_length(scope: Scope) -> int | None:
     """The declared length; None when absent; -1 when it is not a number."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
