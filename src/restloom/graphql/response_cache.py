@@ -229,19 +229,19 @@ class ResponseCache:
         [entry] = await self._get(key)
         if not _is_entry(entry):
             return None
-        scopes = list(entry["v"])
-        current = await current_tokens(scopes)
-        if current is None or current != [entry["v"][s] for s in scopes]:
+        hit = Hit(entry["d"], entry["n"], entry["o"], entry["v"], entry["x"])
+        if not await self.still_current(hit, current_tokens):
             return None
         self.hits += 1
-        return Hit(entry["d"], entry["n"], entry["o"], entry["v"], entry["x"])
+        return hit
 
-    async def still_current(self, hit: Hit) -> bool:
-        """Whether a hit read earlier may answer again now: within its TTL, tokens unchanged."""
+    async def still_current(self, hit: Hit, current_tokens: TokenReader | None = None) -> bool:
+        """Whether `hit` may answer now: within its TTL, and every token it was kept under
+        still current (read by `current_tokens`, by default this cache's own reader)."""
         if time.time() >= hit.expires:
             return False
         scopes = list(hit.tokens)
-        current = await self.current_tokens(scopes)
+        current = await (current_tokens or self.current_tokens)(scopes)
         return current is not None and current == [hit.tokens[s] for s in scopes]
 
     async def current_tokens(self, scopes: list[str]) -> list[str] | None:
