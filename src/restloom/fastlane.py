@@ -33,14 +33,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from restloom.frontdoor.body import declared_length
+from restloom.frontdoor.body import length_value
 from restloom.frontdoor.errors import RequestRejected
 from restloom.frontdoor.negotiate import response_media_type
 from restloom.frontdoor.request import from_json_body
-from restloom.frontdoor.request_id import request_id_from
+from restloom.frontdoor.request_id import request_id_given
 from restloom.graphql.response_cache import Hit, ResponseCache, document_digest
 from restloom.observability.observer import Observer, OperationEnd
 from restloom.upstream.client import Caller, UpstreamClient
@@ -54,16 +55,6 @@ _VIEW_HEADERS = frozenset({b"x-impersonate-user-id", b"x-org-unit", b"idempotenc
 _JSON_TYPES = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 )
-_READ_HEADERS = frozenset(
-    {
-        b"content-type",
-        b"accept",
-        b"x-api-key",
-        b"authorization",
-        b"x-request-id",
-        b"traceparent",
-    }
-)
 # What `UpstreamStats` says of an answer from the response cache (`cacheHits` filled in).
 _EXTENSIONS = (
     b',"extensions":{"upstream":{"requests":0,"cacheHits":%d,"coalesced":0,"retries":0},'
@@ -73,6 +64,40 @@ _EXTENSIONS = (
 _MAX_ACCEPT_MEMO = 64
 
 
+# The request headers the lane reads, in `_Headers` order.
+_READ_HEADERS = (
+    b"content-type",
+    b"accept",
+    b"x-api-key",
+    b"authorization",
+    b"content-length",
+    b"x-request-id",
+    b"traceparent",
+)
+_HEADER_INDEX = {name: index for index, name in enumerate(_READ_HEADERS)}
+
+
+class _Headers(NamedTuple):
+    """The request headers the lane reads, as sent (the first of each, as Starlette's
+    `Headers.get` gives it)."""
+
+    content_type: bytes | None
+    accept: bytes | None
+    api_key: bytes | None
+    authorization: bytes | None
+    content_length: bytes | None
+    request_id: bytes | None
+    traceparent: bytes | None
+
+    def as_mapping(self) -> dict[str, str]:
+        """By header name, as the view's observer reads them (`traceparent`)."""
+        return {
+            name.decode(): value.decode("latin-1")
+            for name, value in zip(_READ_HEADERS, self, strict=True)
+            if value is not None
+        }
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """A hit's whole response body, ready to send again while the hit is current."""
@@ -80,15 +105,18 @@ class _Prepared:
     hit: Hit
     body: bytes
     content_type: bytes
+    content_length: bytes
 
 
-# A request as the lane tells requests apart: principal, response media type, body bytes.
-# The body holds the document, the operation name and the variables, so the same key
-# always names the same kept response.
-_Request = tuple[str, str, bytes]
+# A request as the lane tells requests apart: the headers that decide who asks and in
+# which media type (`Content-Type`, `Accept`, `X-API-Key`, `Authorization`, as sent) and
+# the body bytes. The body holds the document, the operation name and the variables,
+# and the headers decide the principal and the media type, so the same key always
+# names the same kept response.
+_Request = tuple[bytes | None, bytes | None, bytes | None, bytes | None, bytes]
 # Prepared answers kept in this process: a repeat with the same bytes skips parsing,
-# hashing and the entry read (about a third of the lane's own time). Bounded in number
-# and size; each still checks its TTL and version tokens before it is sent.
+# hashing, the credential and the entry read (most of the lane's own time). Bounded in
+# number and size; each still checks its TTL and version tokens before it is sent.
 _MAX_PREPARED = 256
 _MAX_PREPARED_REQUEST = 4096
 _MAX_PREPARED_BODY = 64 * 1024
@@ -125,8 +153,11 @@ class ResponseCacheLane:
             await self.app(scope, receive, send)
             return
         headers = _plain_headers(scope)
-        length = declared_length(scope)  # None: absent; -1: not a number (the view says so)
-        if headers is None or length is None or not 0 <= length <= self.max_body_bytes:
+        if headers is None or headers.content_length is None:
+            await self.app(scope, receive, send)
+            return
+        # -1 (not a number) is refused by the view, with its own words.
+        if not 0 <= length_value(headers.content_length) <= self.max_body_bytes:
             await self.app(scope, receive, send)
             return
         body, messages = await _read_body(receive)
@@ -135,44 +166,60 @@ class ResponseCacheLane:
             await self.app(scope, _replay(messages, receive), send)
 
     async def _answer(
-        self, headers: dict[str, str], body: bytes, responses: ResponseCache, send: Send
+        self, headers: _Headers, body: bytes, responses: ResponseCache, send: Send
     ) -> bool:
         started = time.perf_counter()
         client = self.client()
-        media_type = self._media_type(headers.get("accept"))
-        if client is None or media_type is None:
+        if client is None:
             return False
-        if headers.get("content-type", "").lower() not in _JSON_TYPES:
-            return False
-        request_id = request_id_from(headers)
-        credential = Credential.from_headers(headers.get("x-api-key"), headers.get("authorization"))
-        caller = Caller(credential=credential, request_id=request_id)
-        upstream_credential = client.credential_for(caller)
-        if upstream_credential is None:
-            return False  # the view answers UNAUTHENTICATED
-        request = (upstream_credential.principal, media_type, body)
+        request = (headers.content_type, headers.accept, headers.api_key, headers.authorization)
+        request += (body,)
         prepared = await self._prepared_answer(responses, request)
         if prepared is None:
-            hit = await self._lookup(responses, request, caller)
-            if hit is None:
+            prepared = await self._first_answer(headers, body, responses, client)
+            if prepared is None:
                 return False
-            prepared = self._prepare(hit, request)
+            self._keep(request, prepared)
         responses.answered_early += 1
+        given_id = headers.request_id
+        request_id = request_id_given(None if given_id is None else given_id.decode("latin-1"))
         observer = client.observer
         watch = None
         if isinstance(observer, Observer) and observer.watches_operations():
-            watch = observer.begin(request_id, headers)
+            watch = observer.begin(request_id, headers.as_mapping())
         await _send(send, prepared, request_id)
         if watch is not None:
             watch.started = started  # the log line's `ms` counts the lookup too
             watch.end(_operation_end(prepared.hit))
         return True
 
+    async def _first_answer(
+        self, headers: _Headers, body: bytes, responses: ResponseCache, client: UpstreamClient
+    ) -> _Prepared | None:
+        """The answer to a request not prepared yet, from the store; None: the view answers."""
+        accept = None if headers.accept is None else headers.accept.decode("latin-1")
+        media_type = self._media_type(accept)
+        if media_type is None:
+            return None
+        content_type = headers.content_type or b""
+        if content_type.decode("latin-1").lower() not in _JSON_TYPES:
+            return None
+        credential = Credential.from_headers(
+            None if headers.api_key is None else headers.api_key.decode("latin-1"),
+            None if headers.authorization is None else headers.authorization.decode("latin-1"),
+        )
+        # The request id only names upstream calls, and the lookup makes none.
+        caller = Caller(credential=credential, request_id="")
+        upstream_credential = client.credential_for(caller)
+        if upstream_credential is None:
+            return None  # the view answers UNAUTHENTICATED
+        hit = await self._lookup(responses, upstream_credential.principal, body, caller)
+        return None if hit is None else self._prepare(hit, media_type)
+
     async def _lookup(
-        self, responses: ResponseCache, request: _Request, caller: Caller
+        self, responses: ResponseCache, principal: str, body: bytes, caller: Caller
     ) -> Hit | None:
         """The kept response for this request, from the store; None: the view answers."""
-        principal, _, body = request
         try:
             parsed = from_json_body(body)
         except RequestRejected:
@@ -185,22 +232,25 @@ class ResponseCacheLane:
         key = responses.key(principal, caller, document, parsed.variables)
         return await responses.lookup(key, responses.current_tokens) if key is not None else None
 
-    def _prepare(self, hit: Hit, request: _Request) -> _Prepared:
+    def _prepare(self, hit: Hit, media_type: str) -> _Prepared:
         body = b'{"data":' + hit.data_json.encode()
         if self.response_extensions:
             body += _EXTENSIONS % hit.reads
         body += b"}"
-        prepared = _Prepared(hit, body, f"{request[1]}; charset=utf-8".encode())
-        if len(request[2]) <= _MAX_PREPARED_REQUEST and len(body) <= _MAX_PREPARED_BODY:
+        content_type = f"{media_type}; charset=utf-8".encode()
+        return _Prepared(hit, body, content_type, str(len(body)).encode())
+
+    def _keep(self, request: _Request, prepared: _Prepared) -> None:
+        size = sum(len(part) for part in request if part is not None)
+        if size <= _MAX_PREPARED_REQUEST and len(prepared.body) <= _MAX_PREPARED_BODY:
             self._prepared[request] = prepared
             if len(self._prepared) > _MAX_PREPARED:
                 self._prepared.popitem(last=False)
-        return prepared
 
     async def _prepared_answer(
         self, responses: ResponseCache, request: _Request
     ) -> _Prepared | None:
-        """The answer prepared for the same request bytes, if it may still be given."""
+        """The answer prepared for the same request, if it may still be given."""
         prepared = self._prepared.get(request)
         if prepared is None:
             return None
@@ -226,7 +276,7 @@ async def _send(send: Send, prepared: _Prepared, request_id: str) -> None:
             "type": "http.response.start",
             "status": 200,
             "headers": [
-                (b"content-length", str(len(prepared.body)).encode()),
+                (b"content-length", prepared.content_length),
                 (b"content-type", prepared.content_type),
                 (b"x-request-id", request_id.encode()),
             ],
@@ -263,16 +313,18 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
-def _plain_headers(scope: Scope) -> dict[str, str] | None:
-    """The headers the lane reads (the first of each, as Starlette's `Headers.get` gives
-    it), or None when the request carries one that only the view may handle."""
-    found: dict[str, str] = {}
+def _plain_headers(scope: Scope) -> _Headers | None:
+    """The headers the lane reads, or None when the request carries one that only the
+    view may handle."""
+    found: list[bytes | None] = [None] * len(_READ_HEADERS)
     for name, value in scope["headers"]:
-        if name in _VIEW_HEADERS or name == b"transfer-encoding":
+        index = _HEADER_INDEX.get(name)
+        if index is not None:
+            if found[index] is None:
+                found[index] = value
+        elif name in _VIEW_HEADERS or name == b"transfer-encoding":
             return None
-        if name in _READ_HEADERS:
-            found.setdefault(name.decode(), value.decode("latin-1"))
-    return found
+    return _Headers(*found)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
@@ -284,6 +336,8 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
         if message["type"] != "http.request":
             return None, messages
         if not message.get("more_body", False):
+            if len(messages) == 1:
+                return message.get("body", b""), messages
             return b"".join(m.get("body", b"") for m in messages), messages
 
 

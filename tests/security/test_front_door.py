@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from restloom.config import Settings
+from restloom.frontdoor.body import declared_length
 from restloom.frontdoor.cors import origin_allowed
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY
@@ -179,6 +180,22 @@ async def test_a_declared_body_over_the_cap_is_refused_unread(
     assert status_line.startswith(b"HTTP/1.1 413")
     assert b'"code":"REQUEST_TOO_LARGE"' in rest
     assert b'"limit":4096' in rest
+
+
+@pytest.mark.parametrize(
+    ("value", "length"),
+    [
+        (b"12", 12),
+        (b" 12 ", 12),
+        (b"", -1),
+        (b"1e3", -1),
+        (b"-5", -1),
+        ("\u00b2".encode("latin-1"), -1),  # a digit to str.isdigit(), not to int()
+        (b"9" * 20, -1),
+    ],
+)
+def test_a_declared_length_is_a_number_or_refused(value: bytes, length: int) -> None:
+    assert declared_length({"headers": [(b"content-length", value)]}) == length
 
 
 async def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_cap(

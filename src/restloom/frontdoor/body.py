@@ -92,6 +92,11 @@ def declared_length(scope: Scope) -> int | None:
     """The declared length; None when absent; -1 when it is not a number."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() and len(text) < 20 else -1
+            return length_value(value)
     return None
+
+
+def length_value(value: bytes) -> int:
+    """A `Content-Length` header's value as a number; -1 when it is not one."""
+    text = value.strip()
+    return int(text) if text.isdigit() and len(text) < 20 else -1

@@ -17,9 +17,13 @@ _SCOPE_KEY = "restloom.request_id"
 
 
 def request_id_from(headers: Any) -> str:
-    given = headers.get("x-request-id")
+    return request_id_given(headers.get("x-request-id"))
+
+
+def request_id_given(given: str | None) -> str:
+    """The caller's id when it is one we may echo, else a new one."""
     if given and _REQUEST_ID.match(given):
-        return str(given)
+        return given
     return new_request_id()
 
 

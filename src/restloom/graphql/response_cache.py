@@ -240,9 +240,8 @@ class ResponseCache:
         still current (read by `current_tokens`, by default this cache's own reader)."""
         if time.time() >= hit.expires:
             return False
-        scopes = list(hit.tokens)
-        current = await (current_tokens or self.current_tokens)(scopes)
-        return current is not None and current == [hit.tokens[s] for s in scopes]
+        current = await (current_tokens or self.current_tokens)(list(hit.tokens))
+        return current is not None and current == list(hit.tokens.values())
 
     async def current_tokens(self, scopes: list[str]) -> list[str] | None:
         """The tokens of `scopes` now, for a request with no cache view of its own."""
