@@ -26,7 +26,7 @@ class GatewayServer:
         self.url = ""
 
     async def __aenter__(self) -> GatewayServer:
-        app = create_app(self.settings)
+        app = self.app = create_app(self.settings)
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())

@@ -158,6 +158,29 @@ async def test_a_callers_traceparent_is_continued(
     assert upstream.headers["traceparent"].startswith(f"00-{trace_id}-")
 
 
+async def test_a_repeat_answered_by_the_fast_lane_continues_the_callers_trace(
+    http: aiohttp.ClientSession,
+    proxy: RecordingProxy,
+    sim: SimServer,
+    spans: InMemorySpanExporter,
+) -> None:
+    settings = Settings(upstream_url=sim.url, tracing=True, cache_ttl=60)
+    async with GatewayServer(through(proxy, sim, settings)) as server:
+        client = GraphQLClient(http, server.url, {"X-API-Key": FULL_KEY})
+        for parent_id in ("00f067aa0ba902b7", "00f067aa0ba902b8", "00f067aa0ba902b9"):
+            trace_id = "4bf92f3577b34da6a3ce929d0e0e47" + parent_id[-2:]
+            reply = await client.send(
+                QUERY, headers={"traceparent": f"00-{trace_id}-{parent_id}-01"}
+            )
+            assert not reply.errors
+            operation = operation_span(spans, reply.headers["X-Request-Id"])
+            assert operation.context.trace_id == int(trace_id, 16)
+            assert operation.parent is not None and operation.parent.span_id == int(parent_id, 16)
+            assert operation.name == "query Pair"
+        # The second from the store, the third from its prepared answer: both by the lane.
+        assert server.app.state.response_cache.answered_early == 2
+
+
 @pytest.mark.parametrize(
     "traceparent",
     ["00-zzzz", "00-" + "0" * 32 + "-" + "1" * 16 + "-01", "x" * 5000, "00-4bf92f35-00f0-01"],
