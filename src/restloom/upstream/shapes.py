@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import orjson
@@ -19,7 +20,7 @@ from restloom.upstream.caller import Response
 from restloom.upstream.errors import UpstreamError, dig, invalid_response
 from restloom.upstream.exchange import Exchange
 from restloom.upstream.pages import Page, Record, ShapeError, check_record, parse_page
-from restloom.upstream.profile import Profile
+from restloom.upstream.profile import PaginationSpec, Profile
 
 log = logging.getLogger("restloom.upstream")
 
@@ -81,18 +82,12 @@ class PageRead:
     """
 
     def __init__(self, ex: Exchange, path: str, page: int, size: int, id_key: str) -> None:
-        self._parse = checked(ex, path, self._read)
-        self._number = page
-        self._size = size
-        self._id_key = id_key
-        self._profile = ex.profile
+        # Not a bound method of self: this object would then sit in a reference cycle,
+        # and the page it parsed would wait for the cycle collector instead of going
+        # as soon as the request is done.
+        read = partial(_read_page, ex.profile.pagination, page, size, id_key)
+        self._parse = checked(ex, path, read)
         self._parsed: tuple[Any, Page] | None = None
-
-    def _read(self, response: Response) -> Page:
-        spec = self._profile.pagination
-        return parse_page(
-            spec, response.body, response.headers, self._number, self._size, id_key=self._id_key
-        )
 
     def check(self, response: Response) -> None:
         self._parsed = (response.body, self._parse(response))
@@ -104,6 +99,12 @@ class PageRead:
         if parsed is not None and parsed[0] is body and isinstance(body, dict | list):
             return parsed[1]
         return self._parse(response)
+
+
+def _read_page(
+    spec: PaginationSpec, number: int, size: int, id_key: str, response: Response
+) -> Page:
+    return parse_page(spec, response.body, response.headers, number, size, id_key=id_key)
 
 
 def page_check(ex: Exchange, path: str, page: int, size: int, id_key: str) -> PageRead:

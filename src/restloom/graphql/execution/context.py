@@ -20,6 +20,7 @@ Semantics stay graphql-core's:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql import GraphQLObjectType, GraphQLOutputType, Undefined
+from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfoHelpers, Undefined
 from restloom.graphql.execution.plancache import PlanCache
 from restloom.graphql.execution.plans import (
     FieldPlan,
@@ -57,6 +58,7 @@ LEAF, OBJECT, LEAF_LIST, OBJECT_LIST, TYPENAME = (
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _helpers_of(self)
         # Resolver middleware (a schema extension's `resolve`) must see every field.
         self._plain = not getattr(self.middleware_manager, "middlewares", None)
         self._plans: dict[int, tuple[GroupedFieldSet, SelectionPlan]] = {}
@@ -331,6 +333,30 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:
             self.handle_field_error(error, return_type, details, path)
             return None
+
+
+def _helpers_of(context: FastExecutionContext) -> GraphQLResolveInfoHelpers:
+    """graphql-core's helpers for resolvers, holding the context weakly.
+
+    graphql-core gives them as bound methods of the context, which keeps it (and its
+    `context_value`: the request, its loaders, every record read) in a reference cycle
+    until the cycle collector runs; with this, a finished request is freed at once.
+    The context is alive while any of its resolvers runs.
+    """
+    alive = weakref.ref(context)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        found = alive()
+        if found is None:  # a resolver that outlived its execution
+            return gather_with_cancel(*values)
+        return found.gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        found = alive()
+        if found is not None:
+            found.track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
 # Never awaitable: skip the check for the commonest completed values.
