@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext, Info
 
 from graphql import GraphQLError
@@ -27,6 +29,7 @@ from restloom.graphql.context import Context
 from restloom.graphql.cost import CostLimit
 from restloom.graphql.errors import ErrorFormatter, bad_user_input
 from restloom.graphql.executor import FastExecutionContext
+from restloom.graphql.hooks import CachedHooksRunner
 from restloom.graphql.jobs import Job
 from restloom.graphql.limits import DEFAULT_LIMITS, DocumentGate, DocumentLimits
 from restloom.graphql.observe import OperationObserver
@@ -167,6 +170,11 @@ class GatewaySchema(strawberry.Schema):
         # graphql-core's own switch, for variable coercion errors ("... Did you mean").
         kwargs["hide_suggestions"] = self.hide_suggestions
         return kwargs
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
