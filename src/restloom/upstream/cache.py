@@ -67,6 +67,11 @@ class Backend(Protocol):
     async def close(self) -> Any: ...
 
 
+# JSON bytes of the values a memory store keeps decoded for shared reads (their objects
+# take several times as much).
+SHARED_BYTES = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class _Entry:
     value: bytes
@@ -92,6 +97,11 @@ class LruMemory:
     entries are dropped when touched or when eviction reaches them; until then they
     count against the bound like any other, so the bound holds either way. A value
     larger than the whole bound is not stored.
+
+    Each read decodes a fresh object, except a *shared* read (`multi_get_shared`), for
+    callers that never change what they read: the most recently read values are kept
+    decoded (at most `SHARED_BYTES` of their JSON) and the same object is handed out
+    again. Decoding a page of 100 records was a tenth of an executed query's CPU.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -101,6 +111,9 @@ class LruMemory:
         self.size_bytes = 0
         self.evictions = 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        # Decoded values of shared reads: key -> (the entry decoded, its value).
+        self._decoded: OrderedDict[str, tuple[_Entry, Any]] = OrderedDict()
+        self._decoded_bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -108,6 +121,12 @@ class LruMemory:
     async def multi_get(self, keys: list[str]) -> list[Any]:
         now = time.monotonic()
         return [self._get(key, now) for key in keys]
+
+    async def multi_get_shared(self, keys: list[str]) -> list[Any]:
+        """As `multi_get`, but a value may be the same object another read was given:
+        the caller must never change it."""
+        now = time.monotonic()
+        return [self._get_shared(key, now) for key in keys]
 
     async def multi_set(self, pairs: list[tuple[str, Any]], ttl: float) -> None:
         expires = time.monotonic() + ttl
@@ -121,9 +140,33 @@ class LruMemory:
 
     async def close(self) -> None:
         self._entries.clear()
+        self._decoded.clear()
+        self._decoded_bytes = 0
         self.size_bytes = 0
 
     def _get(self, key: str, now: float) -> Any:
+        entry = self._current(key, now)
+        # A fresh object per read: no caller can change what another one reads.
+        return None if entry is None else orjson.loads(entry.value)
+
+    def _get_shared(self, key: str, now: float) -> Any:
+        entry = self._current(key, now)
+        if entry is None:
+            return None
+        decoded = self._decoded.get(key)
+        if decoded is not None and decoded[0] is entry:
+            self._decoded.move_to_end(key)
+            return decoded[1]
+        value = orjson.loads(entry.value)
+        if len(entry.value) <= SHARED_BYTES // 4:
+            self._forget_decoded(key)
+            self._decoded[key] = (entry, value)
+            self._decoded_bytes += len(entry.value)
+            while self._decoded_bytes > SHARED_BYTES:
+                self._forget_decoded(next(iter(self._decoded)))
+        return value
+
+    def _current(self, key: str, now: float) -> _Entry | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -131,8 +174,12 @@ class LruMemory:
             self._drop(key)
             return None
         self._entries.move_to_end(key)
-        # A fresh object per read: no caller can change what another one reads.
-        return orjson.loads(entry.value)
+        return entry
+
+    def _forget_decoded(self, key: str) -> None:
+        decoded = self._decoded.pop(key, None)
+        if decoded is not None:
+            self._decoded_bytes -= len(decoded[0].value)
 
     def _put(self, key: str, value: bytes, expires: float) -> None:
         size = len(value) + len(key) + ENTRY_OVERHEAD
@@ -149,6 +196,7 @@ class LruMemory:
 
     def _drop(self, key: str) -> None:
         self.size_bytes -= self._entries.pop(key).size
+        self._forget_decoded(key)
 
 
 class CacheStore:
@@ -162,10 +210,15 @@ class CacheStore:
         """Bytes held against the memory bound; None for Redis, which bounds itself."""
         return self._backend.size_bytes if isinstance(self._backend, LruMemory) else None
 
-    async def get_many(self, keys: Sequence[str]) -> list[Any]:
+    async def get_many(self, keys: Sequence[str], *, shared: bool = False) -> list[Any]:
+        """The values of `keys` (None where missing). `shared`: the caller never changes
+        them, so the memory backend may hand out one decoded object to many reads."""
         if not keys:
             return []
-        return await self._call(self._backend.multi_get(list(keys)))  # type: ignore[no-any-return]
+        backend = self._backend
+        if shared and isinstance(backend, LruMemory):
+            return await backend.multi_get_shared(list(keys))
+        return await self._call(backend.multi_get(list(keys)))  # type: ignore[no-any-return]
 
     async def set_many(self, pairs: Sequence[tuple[str, Any]], ttl: float) -> None:
         if pairs:

@@ -199,7 +199,11 @@ class CacheView:
     async def read_through(
         self, path: str, params: Params, fetch: Callable[[], Awaitable[StoredResponse]]
     ) -> Read:
-        """The stored answer; else one upstream call shared by every request missing it."""
+        """The stored answer; else one upstream call shared by every request missing it.
+
+        A stored answer's body may be the very object other reads of it were given (a
+        shared read of the memory store): nobody changes what the upstream answered.
+        """
         collection = self._collection_of(path)
         if collection is None:
             return Read(await fetch(), Source.UPSTREAM)
@@ -209,7 +213,7 @@ class CacheView:
         tokens = await self._tokens(scopes)
         what = f"GET {path}?{normalised_query(params)}"
         if tokens is not None and MISSING not in tokens:
-            [value] = await self._get_many([self._digest_key("get", tokens, what)])
+            [value] = await self._get_many([self._digest_key("get", tokens, what)], shared=True)
             hit = StoredResponse.from_json(value)
             if hit is not None:
                 return Read(hit, Source.CACHE)
@@ -378,9 +382,9 @@ class CacheView:
                 self._versions[scope] = _resolved(created)
         return await pending
 
-    async def _get_many(self, keys: list[str]) -> list[Any]:
+    async def _get_many(self, keys: list[str], *, shared: bool = False) -> list[Any]:
         try:
-            return await self._cache.store.get_many(keys)
+            return await self._cache.store.get_many(keys, shared=shared)
         except CacheUnavailable as exc:
             self._cache.warn_unavailable(exc)
             return [None] * len(keys)
