@@ -101,6 +101,17 @@ class Item:
     either: Annotated[Thing | Other, strawberry.union("ThingOrOther")] | None = None
 
 
+class Later:
+    """An awaitable that is not a coroutine (so it can be awaited again, by each run)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
+
+
 def item(**changes: Any) -> Item:
     return Item(**{"name": "a", **changes})
 
@@ -135,6 +146,12 @@ ITEMS = [
     item(when="not a datetime"),
     item(grid=[[1], None]),
     item(children=(Child(label="t"),)),  # a tuple
+    # After plain objects and datetimes of the same fields were completed (their class
+    # remembered as settled), an awaitable and an exception still go graphql-core's way.
+    item(child=Later(Child(label="awaited", thing=Thing(id="t4", label="W")))),
+    item(child=RuntimeError("an exception as the value")),
+    item(when=Later(datetime(2025, 1, 3, tzinfo=UTC))),
+    item(children=[Child(label="p"), Later(Child(label="q"))]),
 ]
 
 

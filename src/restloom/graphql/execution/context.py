@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
@@ -137,14 +141,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     else:  # a str of String or ID is its own output: no call for it
                         if type(value) is not str or not plan.str_as_is:
                             value = self._leaf(plan, value)
-                    if value is _IRREGULAR:
-                        value = self._by_graphql_core(selection, plan, source, path)
-                    results[plan.response_name] = value
-                    continue
-                if kind is TYPENAME:
+                    if value is not _IRREGULAR:
+                        results[plan.response_name] = value
+                        continue
+                    # graphql-core's answer may be awaitable (the read was): below.
+                    value = self._by_graphql_core(selection, plan, source, path)
+                elif kind is TYPENAME:
                     results[plan.response_name] = selection.type_name
                     continue
-                if kind is OBJECT:
+                elif kind is OBJECT:
                     value = self._object_field(selection, plan, source, path)
                 elif kind is OBJECT_LIST:
                     value = self._object_list_field(selection, plan, source, path)
@@ -190,9 +195,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._coerce(plan, value)
 
     def _coerce(self, plan: FieldPlan, value: Any) -> Any:
-        if type(value) not in _SIMPLE and (
-            isinstance(value, Exception) or self.is_awaitable(value)
-        ):
+        if type(value) not in _SIMPLE and not self._settled(value):
             return _IRREGULAR
         try:
             coerced = plan.coerce(value)  # type: ignore[misc]
@@ -201,6 +204,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if coerced is None or coerced is Undefined:
             return _IRREGULAR
         return coerced
+
+    def _settled(self, value: Any) -> bool:
+        """Neither an exception nor awaitable: a value to complete as it is."""
+        if type(value) in _PLAIN_CLASSES:
+            return True
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return False
+        _remember_if_plain(type(value))
+        return True
 
     def _leaf_list(self, plan: FieldPlan, source: Any) -> Any:
         items = self._read_list(plan, source)
@@ -232,7 +244,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return value
 
     def _regular_object(self, plan: FieldPlan, value: Any) -> bool:
-        if isinstance(value, Exception) or self.is_awaitable(value):
+        if not self._settled(value):
             return False
         check = plan.is_type_of
         # strawberry's own is_type_of (plans.py) never reads its info argument.
@@ -357,6 +369,24 @@ def _helpers_of(context: FastExecutionContext) -> GraphQLResolveInfoHelpers:
             found.track_async_work(values)
 
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+# Classes whose instances are never awaitable nor exceptions, so the class alone says
+# a value is settled (graphql-core's checks look for `__await__` on each instance, which
+# for a strawberry object walks its classes and fails: 6% of an executed query). Only
+# the schema's object types, enums and the usual scalar values join: few, bounded.
+_PLAIN_CLASSES: set[type] = {datetime, date, time, Decimal, UUID}
+_MAX_PLAIN_CLASSES = 1024
+
+
+def _remember_if_plain(cls: type) -> None:
+    if (
+        (hasattr(cls, "__strawberry_definition__") or issubclass(cls, Enum))
+        and not issubclass(cls, BaseException)
+        and not hasattr(cls, "__await__")
+        and len(_PLAIN_CLASSES) < _MAX_PLAIN_CLASSES
+    ):
+        _PLAIN_CLASSES.add(cls)
 
 
 # Never awaitable: skip the check for the commonest completed values.
