@@ -147,10 +147,18 @@ async def test_concurrent_requests_for_two_units_through_two_instances(
     settings = settings_for(
         ou_sim, redis_url=redis_url, redis_namespace=redis_namespace, cursor_secret="ou-test"
     )
-    # Every answer takes a while, so requests for the two units really overlap.
-    ou_sim.state.latency_ms = 20
+    # Every answer takes a while, so requests for the two units really overlap even when
+    # a loaded machine spreads the 40 arrivals over a second or more (all of it runs on
+    # this one loop): at 20 ms a CI run saw 11 switches, one per 100 ms group window.
+    ou_sim.state.latency_ms = 100
     async with GatewayServer(settings) as a, GatewayServer(settings) as b:
         clients = [GraphQLClient(http, gw.url, {"X-API-Key": FULL_KEY}) for gw in (a, b)]
+        # Connections open and the query known to both instances, ending in the home OU:
+        # what follows is only the concurrent part, and ou_2's calls still need a switch.
+        for client in clients:
+            for unit in ("ou_2", "ou_1"):
+                await client.data(CONTACTS, headers={"X-Org-Unit": unit})
+        await stats.reset()
         answers = await _concurrent_answers(clients, 40)
     for unit, data in answers:
         assert units_in(ou_sim, data) == {unit}
