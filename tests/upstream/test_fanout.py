@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from restloom.config import Settings
 from restloom.sim.server import SimServer
-from tests.conftest import FULL_KEY
+from tests.conftest import FULL_KEY, TEST_DATASET
 from tests.recording_proxy import RecordingProxy
 from tests.support import GatewayServer, GraphQLClient
 
@@ -91,3 +92,57 @@ async def test_member_lists_of_one_query_are_in_flight_together(
     # upstream's largest page), never a batch per list.
     assert level_proxy.users_sent_while_members_in_flight == 0
     assert 1 <= len(users) <= 3
+
+
+class StaggeredProxy(RecordingProxy):
+    """Answers member lists one at a time, `STAGGER` apart, in the order they came, and
+    notes how many lists were still unanswered when each user batch lookup arrived."""
+
+    STAGGER = 0.03
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.unanswered = 0
+        self.arrived = 0
+        self.user_lookups: list[tuple[int, int]] = []  # (ids asked for, lists unanswered)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/users"):
+            ids = [i for v in request.query.getall("filter[id]", []) for i in v.split(",")]
+            self.user_lookups.append((len(ids), self.unanswered))
+            return await super()._forward(request)
+        if not request.path.endswith("/members"):
+            return await super()._forward(request)
+        self.unanswered += 1
+        self.arrived += 1
+        await asyncio.sleep(self.STAGGER * self.arrived)
+        try:
+            return await super()._forward(request)
+        finally:
+            self.unanswered -= 1
+
+
+# More users than one batch lookup holds, so the members' users need two.
+@pytest.mark.parametrize("sim_config", [dataclasses.replace(TEST_DATASET, users=1000)])
+async def test_member_users_go_in_full_batches_while_lists_still_travel(
+    sim: SimServer, gateway_settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    async with StaggeredProxy(sim.url) as proxy:
+        upstream = str(gateway_settings.upstream_url).replace(sim.url, proxy.url)
+        settings = gateway_settings.model_copy(update={"upstream_url": upstream})
+        async with GatewayServer(settings) as gateway:
+            client = GraphQLClient(http, gateway.url, {"X-API-Key": FULL_KEY})
+            reply = await client.send(NESTED.replace("members(first: 10)", "members(first: 40)"))
+    assert not reply.errors, reply.errors
+    edges = reply.data["organizations"]["edges"]
+    users = {m["node"]["id"] for e in edges for m in e["node"]["members"]["edges"]}
+    assert all(m["node"] for e in edges for m in e["node"]["members"]["edges"])
+    chunk = 100  # the sim's largest page, and so its largest batch lookup
+    assert len(users) > chunk, "the test needs more than one batch of users"
+    # As few lookups as the users need, every id asked for once...
+    assert len(proxy.user_lookups) == -(-len(users) // chunk)
+    assert sum(asked for asked, _ in proxy.user_lookups) == len(users)
+    # ...the full ones sent while later lists were still out, the rest after the last.
+    early = [asked for asked, unanswered in proxy.user_lookups if unanswered]
+    assert early and all(asked == chunk for asked in early)
+    assert proxy.user_lookups[-1] == (len(users) % chunk or chunk, 0)

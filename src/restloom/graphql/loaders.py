@@ -2,14 +2,16 @@
 
 Both batch what one tick of resolvers asks for. Windows go through a loader
 too: when 25 organizations each want their members, the 25 member pages are
-fetched together, and the users they reference are all asked for in one batch
-lookup once the last of them is in (`WindowLoader.settled`).
+fetched together, and the users they reference are asked for in as few batch
+lookups as their number needs: each full batch as soon as the lists in hold enough
+new users (`WindowLoader.prefetch`), the rest once the last list is in
+(`WindowLoader.settled`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Coroutine, Iterable
 from functools import partial
 from typing import Any
 
@@ -37,10 +39,37 @@ class Loaders:
         return loader
 
 
+class ChunkPrefetch:
+    """Child ids (the members' users) of a batch's windows, gathered as each window
+    arrives: whenever `chunk` new ones are waiting, they are loaded at once, so a full
+    batch lookup goes upstream while slower sibling windows still travel. The rest wait
+    for the batch's last window, and are loaded with it by the callers themselves."""
+
+    __slots__ = ("_asked", "_chunk", "_loader", "_waiting")
+
+    def __init__(self, loader: DataLoader[str, Record], chunk: int) -> None:
+        self._loader = loader
+        self._chunk = chunk
+        self._asked: set[str] = set()
+        self._waiting: list[str] = []
+
+    def add(self, ids: Iterable[str]) -> None:
+        for child in ids:
+            if child not in self._asked:
+                self._asked.add(child)
+                self._waiting.append(child)
+        while len(self._waiting) >= self._chunk:
+            chunk, self._waiting = self._waiting[: self._chunk], self._waiting[self._chunk :]
+            # The loader keeps each future: the callers' own loads of these ids get them
+            # (and await them), so nothing is asked for twice.
+            for child in chunk:
+                self._loader.load(child)
+
+
 class _WindowBatch:
     """The windows asked for in one tick, and when the last of them is in."""
 
-    __slots__ = ("futures", "keys", "pending", "settled", "tasks")
+    __slots__ = ("futures", "keys", "pending", "prefetches", "settled", "tasks")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.keys: list[WindowKey] = []
@@ -48,6 +77,7 @@ class _WindowBatch:
         self.tasks: list[asyncio.Task[Window]] = []
         self.pending = 0
         self.settled: asyncio.Future[None] = loop.create_future()
+        self.prefetches: dict[int, ChunkPrefetch] = {}  # by id() of the children's loader
 
 
 class WindowLoader:
@@ -90,6 +120,19 @@ class WindowLoader:
         if batch is None or batch.settled.done():
             return None
         return batch.settled
+
+    def prefetch(
+        self, key: WindowKey, loader: DataLoader[str, Record], chunk: int
+    ) -> ChunkPrefetch | None:
+        """Where `key`'s caller hands its children's ids while sibling windows are still
+        out (None: the batch is already in, so the caller loads them itself)."""
+        batch = self._batch_of.get(key)
+        if batch is None or batch.settled.done():
+            return None
+        prefetch = batch.prefetches.get(id(loader))
+        if prefetch is None:
+            prefetch = batch.prefetches[id(loader)] = ChunkPrefetch(loader, chunk)
+        return prefetch
 
     def clear_all(self) -> None:
         """Later loads fetch again (after a write); loads in flight still answer."""

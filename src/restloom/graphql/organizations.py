@@ -132,12 +132,13 @@ class OrganizationMemberConnection:
 
 
 async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMemberEdge]) -> None:
-    """Load every member's user up front, in one batch with the sibling member lists'.
+    """Load every member's user up front, in batches shared with the sibling lists'.
 
     Asked for once every member list of the batch is in (the caller waits for that),
-    so every organization asks in the same tick and the users are fetched in one batch
-    lookup. Edges then resolve without an awaitable each, which is most of the cost of
-    a big list.
+    so every organization asks in the same tick and the users not already asked for
+    (`ChunkPrefetch` sends each full batch lookup as soon as the lists in fill one) go
+    in one more batch lookup. Edges then resolve without an awaitable each, which is
+    most of the cost of a big list.
     """
     loader = info.context.loaders.objects("users")
     # The loads' futures, awaited one by one: they are all answered by the same batch,
@@ -197,8 +198,14 @@ class Organization(Node):
             for cursor, item in zip(cursors, window.items, strict=True)
         ]
         if selects(info, "edges", "node") or selects(info, "nodes"):
-            settled = info.context.loaders.windows.settled(key)
-            if settled is not None:  # the users of all sibling lists go in one batch
+            windows = info.context.loaders.windows
+            settled = windows.settled(key)
+            if settled is not None:  # the users of all sibling lists go in few batches
+                chunk = api.batch_chunk(info.context.profile)
+                users = info.context.loaders.objects("users")
+                prefetch = windows.prefetch(key, users, chunk) if chunk else None
+                if prefetch is not None:
+                    prefetch.add(edge.user_id for edge in edges)
                 await settled
             await _fetch_users(info, edges)
         return OrganizationMemberConnection(

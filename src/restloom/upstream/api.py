@@ -187,15 +187,21 @@ async def fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Reco
     return [cached[i] if i in cached else fetched[i] for i in ids]
 
 
+def batch_chunk(profile: Profile) -> int | None:
+    """How many ids one batch lookup asks for at most; None: the upstream has none."""
+    if profile.batch is None:
+        return None
+    # One page holds the whole chunk, so a chunk is never larger than a page.
+    return min(profile.batch.max_ids, profile.pagination.max_size)
+
+
 async def _fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Record | Exception]:
     if not ids:
         return []
-    batch = ex.profile.batch
-    if batch is None:
+    step = batch_chunk(ex.profile)
+    if step is None:
         return await _fetch_each(ex, collection, ids)
     found: dict[str, Record] = {}
-    # One page holds the whole chunk, so a chunk is never larger than a page.
-    step = min(batch.max_ids, ex.profile.pagination.max_size)
     chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
     for records in await asyncio.gather(*(_fetch_chunk(ex, collection, c) for c in chunks)):
         found.update((str(r.get("id")), r) for r in records)
