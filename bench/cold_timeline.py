@@ -10,7 +10,11 @@ of the client's latency, of each upstream "wave" (calls arriving within
 `--gap-ms` of each other) as arrival offsets from the request's start, and the
 CPU seconds restloom's process spent per request.
 
-    .venv/bin/python bench/cold_timeline.py [--runs 30] [--latency-ms 20]
+    .venv/bin/python bench/cold_timeline.py [--runs 30] [--latency-ms 20] [--peer]
+
+`--peer` also runs the queries through bench/side_by_side.py's peer (Apollo Server over
+the same sim, its HTTP cache off): requests go one at a time, so a call belongs to the
+request in flight when it arrived.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
+import subprocess
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -81,13 +89,10 @@ async def one_request(
     return request_id, started, time.monotonic()
 
 
-async def arrivals(session: aiohttp.ClientSession, sim: str) -> dict[str, list[float]]:
+async def arrivals(session: aiohttp.ClientSession, sim: str) -> list[float]:
     async with session.get(f"{sim}/__sim/requests") as resp:
         entries: list[dict[str, Any]] = (await resp.json())["requests"]
-    by_request: dict[str, list[float]] = {}
-    for entry in entries:
-        by_request.setdefault(entry["request_id"], []).append(entry["at"])
-    return by_request
+    return [entry["at"] for entry in entries]
 
 
 async def run_query(
@@ -104,15 +109,19 @@ async def run_query(
         await asyncio.sleep(0.02)  # unloaded: nothing of one request overlaps the next
     cpu = (cpu_seconds(pid) - cpu_before) / args.runs
     seen = await arrivals(session, sim)
+    # One request at a time: the calls arriving while it was out are its own.
     timelines = [
-        Timeline((end - start) * 1000, waves_of(seen.get(rid, []), start, args.gap_ms))
-        for rid, start, end in runs
+        Timeline(
+            (end - start) * 1000,
+            waves_of([at for at in seen if start <= at <= end], start, args.gap_ms),
+        )
+        for _, start, end in runs
     ]
     return timelines, cpu
 
 
 def report(name: str, timelines: list[Timeline], cpu: float) -> None:
-    print(f"\n{name}: {len(timelines)} runs, restloom CPU {cpu * 1000:.2f} ms/request")
+    print(f"\n{name}: {len(timelines)} runs, server CPU {cpu * 1000:.2f} ms/request")
     print(f"  latency p50 {statistics.median(t.total_ms for t in timelines):.1f} ms")
     depth = statistics.mode(len(t.waves) for t in timelines)
     shaped = [t for t in timelines if len(t.waves) == depth]
@@ -138,16 +147,33 @@ async def main(args: argparse.Namespace) -> None:
     }
     sim_args = ["sim", "--port", str(sim_port), "--rate-limit", "0"]
     serve_args = ["serve", "--upstream", f"{sim}/api/v1", "--port", str(gw_port)]
-    with (
-        process(*sim_args, "--latency-ms", str(args.latency_ms)),
-        process(*serve_args, env=env) as gw,
-    ):
+    with ExitStack() as stack:
+        stack.enter_context(process(*sim_args, "--latency-ms", str(args.latency_ms)))
+        servers = {"restloom": (gateway, stack.enter_context(process(*serve_args, env=env)))}
+        if args.peer:
+            servers["peer"] = peer(stack, sim)
         async with aiohttp.ClientSession() as session:
             await wait_for(session, f"{sim}/__sim/stats")
             await wait_for(session, gateway.replace("/graphql", "/healthz"))
-            for name, query in QUERIES.items():
-                timelines, cpu = await run_query(session, gateway, sim, gw.pid, query, args)
-                report(name, timelines, cpu)
+            for who, (url, proc) in servers.items():
+                await wait_for(session, url)
+                for name, query in QUERIES.items():
+                    timelines, cpu = await run_query(session, url, sim, proc.pid, query, args)
+                    report(f"{who}, {name}", timelines, cpu)
+
+
+def peer(stack: ExitStack, sim: str) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    env = {"UPSTREAM": f"{sim}/api/v1", "API_KEY": KEY, "PORT": str(port), "CACHE_TTL": "0"}
+    proc = subprocess.Popen(
+        [shutil.which("node") or "node", str(Path(__file__).parent / "peer" / "server.mjs")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env, "NODE_ENV": "production"},
+    )
+    stack.callback(proc.wait, 10)
+    stack.callback(proc.terminate)
+    return f"http://127.0.0.1:{port}/", proc
 
 
 if __name__ == "__main__":
@@ -155,4 +181,5 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--gap-ms", type=float, default=8.0, help="a longer gap starts a wave")
+    parser.add_argument("--peer", action="store_true", help="also time the Apollo peer")
     asyncio.run(main(parser.parse_args()))
