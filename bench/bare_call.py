@@ -1,0 +1,51 @@
+"""The upstream's own time: a bare aiohttp client's GET of the page restloom's cold
+`contacts(first: 100)` needs, from `restloom sim --latency-ms 20`, one at a time.
+
+What restloom adds to a cold query is its latency minus this (bench/side_by_side.py,
+bench/cold_timeline.py); the issue's "ideal" (levels x latency) leaves it out.
+
+    .venv/bin/python bench/bare_call.py [--runs 200] [--latency-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import aiohttp
+import uvloop
+
+from processes import free_port, process, wait_for
+
+KEY = "moss_k_demo_full"
+
+
+async def main(args: argparse.Namespace) -> None:
+    port = free_port()
+    sim = f"http://127.0.0.1:{port}"
+    page = f"{sim}/api/v1/contacts?page=1&per_page=100"
+    with process(
+        "sim", "--port", str(port), "--rate-limit", "0", "--latency-ms", str(args.latency_ms)
+    ):
+        async with aiohttp.ClientSession(headers={"X-API-Key": KEY}) as session:
+            await wait_for(session, f"{sim}/__sim/stats")
+            times: list[float] = []
+            for _ in range(args.runs + 20):  # the first 20 warm up
+                started = time.perf_counter()
+                async with session.get(page) as resp:
+                    await resp.read()
+                    assert resp.status == 200, resp.status
+                times.append((time.perf_counter() - started) * 1000)
+    kept = sorted(times[20:])
+    print(
+        f"GET {page.removeprefix(sim)} at {args.latency_ms:g} ms latency, {args.runs} runs: "
+        f"p50 {statistics.median(kept):.1f} ms, p99 {kept[int(len(kept) * 0.99) - 1]:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    uvloop.run(main(parser.parse_args()))
