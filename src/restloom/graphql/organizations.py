@@ -137,12 +137,12 @@ async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMember
     Asked for once every member list of the batch is in (the caller waits for that),
     so every organization asks in the same tick and the users not already asked for
     (`ChunkPrefetch` sends each full batch lookup as soon as the lists in fill one) go
-    in one more batch lookup. Edges then resolve without an awaitable each, which is
+    in the last batch lookup. Edges then resolve without an awaitable each, which is
     most of the cost of a big list.
     """
     loader = info.context.loaders.objects("users")
-    # The loads' futures, awaited one by one: they are all answered by the same batch,
-    # so only the first await waits, without a gather's bookkeeping per user.
+    # The loads' futures, awaited one by one: a few batches answer them all (most are
+    # in by the time they are awaited), without a gather's bookkeeping per user.
     futures = [loader.load(edge.user_id) for edge in edges]
     for edge, future in zip(edges, futures, strict=True):
         try:
