@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -114,12 +115,17 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @asynccontextmanager
 async def stack_for(
-    http: aiohttp.ClientSession, framework: Framework, server: RunningServer
+    http: aiohttp.ClientSession,
+    framework: Framework,
+    server: RunningServer,
+    config: Path | None = None,
 ) -> AsyncIterator[Stack]:
-    """A recording proxy in front of the framework, and a gateway in front of the proxy."""
+    """A recording proxy in front of the framework, and a gateway in front of the proxy
+    (configured by `config`, by default the framework's example file as shipped)."""
     async with RecordingProxy(server.url) as proxy:
-        # The example file as shipped, with only the origin pointed at the proxy.
-        settings = load_settings(EXAMPLES / f"{framework.name}.toml", upstream_url=proxy.url)
+        # Only the origin is changed: pointed at the proxy.
+        config = config or EXAMPLES / f"{framework.name}.toml"
+        settings = load_settings(config, upstream_url=proxy.url)
         async with GatewayServer(settings) as gateway:
             client = GraphQLClient(http, gateway.url, dict(framework.credential))
             yield Stack(framework, server, proxy, client, http)

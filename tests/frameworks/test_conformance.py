@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.frameworks import dataset
-from tests.frameworks.conftest import DRF, JSON_SERVER, Stack, stack_for
+from tests.frameworks.conftest import DRF, EXAMPLES, JSON_SERVER, Stack, stack_for
 
 WALK = """query($first: Int, $after: String, $last: Int, $before: String) {
   contacts(first: $first, after: $after, last: $last, before: $before) {
@@ -240,6 +240,40 @@ async def test_members_and_their_users_in_one_batch(stack: Stack):
     else:
         assert len(asked) > 1  # id=1&id=2&...
     assert len(stack.proxy.seen) == 1 + dataset.ORGANIZATIONS + 1
+
+
+@pytest.mark.parametrize("framework", [DRF, JSON_SERVER], ids=lambda f: f.name)
+async def test_members_users_in_small_batch_lookups(
+    framework, request: pytest.FixtureRequest, http, tmp_path
+):
+    """With batch lookups of 5 ids, the users of the member lists (full lookups sent as
+    the lists come in, the rest after the last) are each asked for once, in as few
+    lookups as their number needs, and every edge gets its own user."""
+    example = (EXAMPLES / f"{framework.name}.toml").read_text()
+    assert example.count("max_ids = 100") == 1
+    config = tmp_path / f"{framework.name}.toml"
+    config.write_text(example.replace("max_ids = 100", "max_ids = 5"))
+    server = request.getfixturevalue(framework.server_fixture)
+    query = """{ organizations(first: 10, orderBy: {field: CREATED_AT, direction: ASC}) {
+      nodes { members(first: 20) { edges { node { databaseId email } } } }
+    } }"""
+    async with stack_for(http, framework, server, config) as stack:
+        orgs = (await stack.client.data(query))["organizations"]["nodes"]
+    users = {u.id: u for u in dataset.users()}
+    for org, seeds in zip(orgs, _memberships_by_org(), strict=True):
+        assert [e["node"]["email"] for e in org["members"]["edges"]] == [
+            users[m.user_id].email for m in seeds
+        ]
+    member_users = {m.user_id for m in dataset.memberships()}
+    asked = [
+        i
+        for seen in list_requests(stack, "users")
+        for k, v in seen.query
+        if k in ("id__in", "id")
+        for i in v.split(",")
+    ]
+    assert sorted(asked) == sorted(str(u) for u in member_users)
+    assert len(list_requests(stack, "users")) == -(-len(member_users) // 5)
 
 
 def _memberships_by_org() -> list[list[dataset.MembershipSeed]]:

@@ -77,7 +77,7 @@ class _WindowBatch:
         self.tasks: list[asyncio.Task[Window]] = []
         self.pending = 0
         self.settled: asyncio.Future[None] = loop.create_future()
-        self.prefetches: dict[int, ChunkPrefetch] = {}  # by id() of the children's loader
+        self.prefetches: dict[DataLoader[str, Record], ChunkPrefetch] = {}  # by loader
 
 
 class WindowLoader:
@@ -129,9 +129,9 @@ class WindowLoader:
         batch = self._batch_of.get(key)
         if batch is None or batch.settled.done():
             return None
-        prefetch = batch.prefetches.get(id(loader))
+        prefetch = batch.prefetches.get(loader)
         if prefetch is None:
-            prefetch = batch.prefetches[id(loader)] = ChunkPrefetch(loader, chunk)
+            prefetch = batch.prefetches[loader] = ChunkPrefetch(loader, chunk)
         return prefetch
 
     def clear_all(self) -> None:
