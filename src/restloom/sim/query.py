@@ -42,6 +42,25 @@ def _sort_key(field_name: str) -> Callable[[Row], tuple[bool, Any]]:
     return key
 
 
+def _checks(q: ListQuery, kind: Kind) -> list[Callable[[Row], bool]]:
+    """One predicate per active filter; none at all for a plain page (the common case),
+    so listing a large collection costs no per-row filter calls."""
+    checks: list[Callable[[Row], bool]] = []
+    if q.ids is not None:
+        ids = q.ids
+        checks.append(lambda row: row.get("id") in ids)
+    for field_name, value in q.filters:
+        checks.append(lambda row, f=field_name, v=value: row.get(f) == v)
+    if q.updated_after is not None:
+        after = q.updated_after
+        checks.append(lambda row: row.get("updated_at") > after)
+    if q.search:
+        needle = q.search.casefold()
+        fields = kind.search_fields
+        checks.append(lambda row: any(needle in str(row.get(f) or "").casefold() for f in fields))
+    return checks
+
+
 def select(
     rows: Iterable[Row],
     q: ListQuery,
@@ -54,20 +73,8 @@ def select(
     ``past_end`` says what a page after the last one is (see ``config.PAST_END_MODES``):
     empty, a 404 "Invalid page." (Django REST Framework), or the last page (json-server 1.0).
     """
-    needle = q.search.casefold() if q.search else None
-    matched: list[Row] = []
-    for row in rows:
-        if q.ids is not None and row.get("id") not in q.ids:
-            continue
-        if any(row.get(f) != v for f, v in q.filters):
-            continue
-        if q.updated_after is not None and not row.get("updated_at") > q.updated_after:
-            continue
-        if needle is not None and not any(
-            needle in str(row.get(f) or "").casefold() for f in kind.search_fields
-        ):
-            continue
-        matched.append(row)
+    checks = _checks(q, kind)
+    matched = [row for row in rows if all(c(row) for c in checks)] if checks else list(rows)
     # Two stable sorts: id ascending first, so equal sort values keep id order
     # (``reverse=True`` preserves the order of equal elements).
     matched.sort(key=tie_key)
