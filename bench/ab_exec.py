@@ -1,0 +1,128 @@
+"""Server CPU per executed query: a git revision against the working tree, side by side.
+
+Checks out `--baseline` (default HEAD) into a temporary worktree, starts one
+`restloom sim` and two `restloom serve` over it (the baseline's code and this tree's,
+read cache on, response cache off: the issue's "executing a query, nothing cached but
+the upstream pages"), then runs the same query through wrk against each in turn (the order alternating),
+`--rounds` times, and prints the CPU milliseconds each server spent per request
+(from /proc) and their ratio. Interleaving the two cancels most of a VM's drift.
+
+    .venv/bin/python bench/ab_exec.py [--baseline REV] [--rounds 6] [--duration 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import aiohttp
+
+from processes import free_port, process, wait_for
+
+KEY = "moss_k_demo_full"
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = "{ contacts(first: 100) { edges { node { id firstName lastName email } } } }"
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "{key}"
+"""
+SERVE_ENV = {
+    "RESTLOOM_STARTUP_CHECK": "false",
+    "RESTLOOM_CURSOR_SECRET": "ab-bench",
+    "RESTLOOM_RATE_LIMIT": '"off"',
+    "RESTLOOM_API_KEY": KEY,
+    "RESTLOOM_CACHE_TTL": "60",
+    "RESTLOOM_RESPONSE_CACHE": "false",
+}
+
+
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    where = Path(tempfile.mkdtemp(prefix="restloom_ab_"))
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(where), revision],
+        check=True,
+    )
+    try:
+        yield where
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, script: str, seconds: int) -> int:
+    """Requests wrk completed in `seconds` with 10 connections."""
+    wrk_path = shutil.which("wrk")
+    if wrk_path is None:
+        raise SystemExit("needs wrk (Debian: apt-get install wrk)")
+    cmd = [wrk_path, "-t1", "-c10", f"-d{seconds}s", "-s", script, url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
+
+
+async def wait_all(urls: list[str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for url in urls:
+            await wait_for(session, url)
+
+
+def main(args: argparse.Namespace) -> None:
+    with ExitStack() as stack:
+        base = stack.enter_context(worktree(args.baseline))
+        sim_port = free_port()
+        stack.enter_context(process("sim", "--port", str(sim_port), "--rate-limit", "0"))
+        upstream = f"http://127.0.0.1:{sim_port}/api/v1"
+        servers: dict[str, tuple[str, int]] = {}
+        for name, src in (("baseline", base / "src"), ("tree", ROOT / "src")):
+            port = free_port()
+            env = {**SERVE_ENV, "PYTHONPATH": str(src)}
+            proc = stack.enter_context(
+                process("serve", "--upstream", upstream, "--port", str(port), env=env)
+            )
+            servers[name] = (f"http://127.0.0.1:{port}/graphql", proc.pid)
+        asyncio.run(wait_all([f"http://127.0.0.1:{sim_port}/__sim/stats"]))
+        asyncio.run(
+            wait_all([url.removesuffix("/graphql") + "/healthz" for url, _ in servers.values()])
+        )
+        script = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".lua"))
+        script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": QUERY})), key=KEY))
+        script.flush()
+        per_request: dict[str, list[float]] = {name: [] for name in servers}
+        for round_ in range(args.rounds + 1):
+            order = list(servers.items())
+            for name, (url, pid) in order if round_ % 2 else reversed(order):
+                before = cpu_seconds(pid)
+                done = wrk(url, script.name, args.duration)
+                if round_ > 0:  # round 0 warms both up
+                    per_request[name].append((cpu_seconds(pid) - before) * 1000 / done)
+        base_ms = statistics.median(per_request["baseline"])
+        tree_ms = statistics.median(per_request["tree"])
+        print(f"query: {QUERY}")
+        print(f"baseline {args.baseline}: {base_ms:.3f} ms CPU/request {per_request['baseline']}")
+        print(f"working tree: {tree_ms:.3f} ms CPU/request {per_request['tree']}")
+        print(f"tree / baseline: {tree_ms / base_ms:.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default="HEAD", help="git revision to compare against")
+    parser.add_argument("--rounds", type=int, default=6, help="kept rounds per server")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    main(parser.parse_args())
+    sys.exit(0)
