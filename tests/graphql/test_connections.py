@@ -2,6 +2,7 @@
 
 import pytest
 
+from restloom.graphql.relay import CursorCodec
 from tests.conftest import FULL_KEY
 from tests.support import upstream_list
 
@@ -120,3 +121,27 @@ async def test_cursor_of_another_list_is_refused(client):
         CONTACTS, {"first": 3, "after": users["users"]["pageInfo"]["endCursor"]}
     )
     assert reply.codes() == ["BAD_USER_INPUT"]
+
+
+async def test_cursors_are_worked_out_only_when_selected(client, monkeypatch):
+    """Edges without `cursor` and a pageInfo without cursors cost no cursor work; asking
+    for either works out the window's cursors once, and they agree."""
+    windows: list[int] = []
+    real = CursorCodec.window
+
+    def counting(self, scope, offsets, *rest):
+        windows.append(len(offsets))
+        return real(self, scope, offsets, *rest)
+
+    monkeypatch.setattr(CursorCodec, "window", counting)
+    plain = "{ contacts(first: 30) { edges { node { databaseId } } pageInfo { hasNextPage } } }"
+    assert len((await client.data(plain))["contacts"]["edges"]) == 30
+    assert windows == []
+
+    data = await client.data(
+        "{ contacts(first: 30) { edges { cursor } pageInfo { startCursor endCursor } } }"
+    )
+    assert windows == [30]
+    edges, info = data["contacts"]["edges"], data["contacts"]["pageInfo"]
+    assert len({e["cursor"] for e in edges}) == 30
+    assert (info["startCursor"], info["endCursor"]) == (edges[0]["cursor"], edges[-1]["cursor"])

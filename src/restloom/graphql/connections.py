@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import strawberry
 
@@ -47,7 +47,7 @@ class ConnectionArgs:
 
 async def load_connection_window(
     context: Context, query: ListQuery, args: ConnectionArgs
-) -> tuple[Window, list[str]]:
+) -> tuple[Window, WindowCursors]:
     """The window of `query` that `args` select, and a cursor for each item of it."""
     return await load_window_at(context, window_key(context, query, args))
 
@@ -72,12 +72,42 @@ def window_key(context: Context, query: ListQuery, args: ConnectionArgs) -> Wind
     return query, window_slice
 
 
-async def load_window_at(context: Context, key: WindowKey) -> tuple[Window, list[str]]:
+async def load_window_at(context: Context, key: WindowKey) -> tuple[Window, WindowCursors]:
     """The window of `key` (see `window_key`), and a cursor for each item of it."""
     window = await context.loaders.windows.load(key)
-    query = key[0]
-    codec = context.cursors
-    return window, edge_cursors(codec, codec.scope(query), query, window)
+    return window, WindowCursors(context.cursors, key[0], window)
+
+
+class WindowCursors(Sequence[str]):
+    """A window's cursors, worked out on first use.
+
+    The usual `edges { node { ... } }` selects no cursor: it no longer pays for a
+    hundred of them (ids, sort values, the memo's key) on every request.
+    """
+
+    __slots__ = ("_codec", "_cursors", "_query", "_window")
+
+    def __init__(self, codec: CursorCodec, query: ListQuery, window: Window) -> None:
+        self._codec = codec
+        self._query = query
+        self._window = window
+        self._cursors: list[str] | None = None
+
+    def _all(self) -> list[str]:
+        if self._cursors is None:
+            codec, query = self._codec, self._query
+            self._cursors = edge_cursors(codec, codec.scope(query), query, self._window)
+        return self._cursors
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._window.items)
 
 
 def edge_cursors(codec: CursorCodec, scope: str, query: ListQuery, window: Window) -> list[str]:
@@ -92,13 +122,26 @@ def edge_cursors(codec: CursorCodec, scope: str, query: ListQuery, window: Windo
     return list(codec.window(scope, tuple(window.offsets), ids, sort_values, window.total))
 
 
+class _WindowEdge(Edge[Any]):
+    """An edge whose cursor is read from its window's cursors when asked."""
+
+    __slots__ = ("_cursors", "_index")
+
+    def __init__(self, cursors: WindowCursors, index: int, node: Any) -> None:
+        self._cursors = cursors
+        self._index = index
+        self.node = node
+
+    @property  # type: ignore[override]
+    def cursor(self) -> str:
+        return self._cursors[self._index]
+
+
 async def list_connection(
     context: Context, query: ListQuery, args: ConnectionArgs, convert: Callable[[Record], T]
 ) -> Connection[T]:
     window, cursors = await load_connection_window(context, query, args)
-    edges = [
-        Edge(cursor=c, node=convert(item)) for c, item in zip(cursors, window.items, strict=True)
-    ]
+    edges = [_WindowEdge(cursors, index, convert(item)) for index, item in enumerate(window.items)]
     return Connection(edges=edges, page_info=page_info(cursors, window), total_count=window.total)
 
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import math
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -283,10 +284,31 @@ class Connection(Generic[NodeT]):
         return [edge.node for edge in self.edges]
 
 
-def page_info(cursors: list[str], window: Window) -> PageInfo:
-    return PageInfo(
-        has_next_page=window.has_next_page,
-        has_previous_page=window.has_previous_page,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
+def page_info(cursors: Sequence[str], window: Window) -> PageInfo:
+    return _WindowPageInfo(cursors, window)
+
+
+class _WindowPageInfo(PageInfo):
+    """A PageInfo whose cursors are read when asked (see `WindowCursors`)."""
+
+    __slots__ = ("_cursors", "_window")
+
+    def __init__(self, cursors: Sequence[str], window: Window) -> None:
+        self._cursors = cursors
+        self._window = window
+
+    @property  # type: ignore[override]
+    def has_next_page(self) -> bool:
+        return self._window.has_next_page
+
+    @property  # type: ignore[override]
+    def has_previous_page(self) -> bool:
+        return self._window.has_previous_page
+
+    @property  # type: ignore[override]
+    def start_cursor(self) -> str | None:
+        return self._cursors[0] if self._cursors else None
+
+    @property  # type: ignore[override]
+    def end_cursor(self) -> str | None:
+        return self._cursors[-1] if self._cursors else None
