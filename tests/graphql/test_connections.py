@@ -123,9 +123,9 @@ async def test_cursor_of_another_list_is_refused(client):
     assert reply.codes() == ["BAD_USER_INPUT"]
 
 
-async def test_cursors_are_worked_out_only_when_selected(client, monkeypatch):
-    """Edges without `cursor` and a pageInfo without cursors cost no cursor work; asking
-    for either works out the window's cursors once, and they agree."""
+@pytest.fixture
+def cursor_windows(monkeypatch) -> list[int]:
+    """The size of each window whose cursors were worked out."""
     windows: list[int] = []
     real = CursorCodec.window
 
@@ -134,14 +134,33 @@ async def test_cursors_are_worked_out_only_when_selected(client, monkeypatch):
         return real(self, scope, offsets, *rest)
 
     monkeypatch.setattr(CursorCodec, "window", counting)
+    return windows
+
+
+async def test_cursors_are_worked_out_only_when_selected(client, cursor_windows):
+    """Edges without `cursor` and a pageInfo without cursors cost no cursor work; asking
+    for either works out the window's cursors once, and they agree."""
     plain = "{ contacts(first: 30) { edges { node { databaseId } } pageInfo { hasNextPage } } }"
     assert len((await client.data(plain))["contacts"]["edges"]) == 30
-    assert windows == []
+    assert cursor_windows == []
 
     data = await client.data(
         "{ contacts(first: 30) { edges { cursor } pageInfo { startCursor endCursor } } }"
     )
-    assert windows == [30]
+    assert cursor_windows == [30]
     edges, info = data["contacts"]["edges"], data["contacts"]["pageInfo"]
     assert len({e["cursor"] for e in edges}) == 30
     assert (info["startCursor"], info["endCursor"]) == (edges[0]["cursor"], edges[-1]["cursor"])
+
+
+async def test_member_cursors_are_worked_out_only_when_selected(client, cursor_windows):
+    members = "members(first: 4) { edges { role node { databaseId } } }"
+    data = await client.data(
+        f"{{ organizations(first: 3) {{ edges {{ node {{ {members} }} }} }} }}"
+    )
+    assert len(data["organizations"]["edges"]) == 3
+    assert cursor_windows == []
+
+    members = "members(first: 4) { edges { cursor } }"
+    await client.data(f"{{ organizations(first: 3) {{ edges {{ node {{ {members} }} }} }} }}")
+    assert sorted(cursor_windows) == [4, 4, 4]

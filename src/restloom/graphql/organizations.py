@@ -16,6 +16,7 @@ from restloom.graphql import records
 from restloom.graphql.connections import (
     ConnectionArgs,
     OrderDirection,
+    WindowCursors,
     iso,
     list_connection,
     load_window_at,
@@ -85,6 +86,24 @@ class OrganizationMemberEdge:
         graphql_type=User | None,
     )
     user_id: strawberry.Private[str]
+
+
+class _WindowMemberEdge(OrganizationMemberEdge):
+    """A member's edge, its cursor read from its window's cursors when asked."""
+
+    __slots__ = ("_cursors", "_index")
+
+    def __init__(self, cursors: WindowCursors, index: int, item: Record, context: Context) -> None:
+        self._cursors = cursors
+        self._index = index
+        self.role = MemberRole(item["role"]) if item.get("role") else None
+        self.joined_at = parse_time(item.get("joined_at"))
+        self.user_id = str(item["user_id"])
+        self.node = _Load(context, self.user_id)
+
+    @property  # type: ignore[override]
+    def cursor(self) -> str:
+        return self._cursors[self._index]
 
 
 class _Load:
@@ -188,14 +207,8 @@ class Organization(Node):
         window, cursors = await load_window_at(info.context, key)
         # Built as soon as this list is in, while the slower sibling lists still travel.
         edges = [
-            OrganizationMemberEdge(
-                cursor=cursor,
-                role=MemberRole(item["role"]) if item.get("role") else None,
-                joined_at=parse_time(item.get("joined_at")),
-                node=_Load(info.context, str(item["user_id"])),
-                user_id=str(item["user_id"]),
-            )
-            for cursor, item in zip(cursors, window.items, strict=True)
+            _WindowMemberEdge(cursors, index, item, info.context)
+            for index, item in enumerate(window.items)
         ]
         if selects(info, "edges", "node") or selects(info, "nodes"):
             windows = info.context.loaders.windows
