@@ -268,8 +268,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             completed = self._complete(plan.selection, value, field_path)  # type: ignore[arg-type]
         except Exception as error:
             self.handle_field_error(
-                error, plan.return_type, plan.field_details, path_of(field_path)
-            )  # type: ignore[arg-type]
+                error,
+                plan.return_type,  # type: ignore[arg-type]
+                plan.field_details,
+                path_of(field_path),
+            )
             return None
         if type(completed) is dict:
             return completed
@@ -288,8 +291,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             completed = self._complete_items(plan, items, field_path)
         except Exception as error:
             self.handle_field_error(
-                error, plan.return_type, plan.field_details, path_of(field_path)
-            )  # type: ignore[arg-type]
+                error,
+                plan.return_type,  # type: ignore[arg-type]
+                plan.field_details,
+                path_of(field_path),
+            )
             return None
         if type(completed) is list:
             return completed
