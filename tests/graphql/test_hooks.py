@@ -67,3 +67,96 @@ async def test_every_kind_of_hook_runs_as_strawberrys_runner_runs_it(
         "execute exit",
         "operation exit",
     ]
+
+
+class Inner(SchemaExtension):
+    """Entered last, left first: raises or swallows on the way out when told to."""
+
+    def __init__(self, seen: list[str], on_exit: str) -> None:
+        self.seen = seen
+        self.on_exit = on_exit
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        self.seen.append("inner enter")
+        try:
+            yield
+        except KeyError as error:
+            self.seen.append(f"inner saw {error!r}")
+            if self.on_exit == "swallow":
+                return
+            raise
+        if self.on_exit == "raise":
+            raise ValueError("inner failed")
+        self.seen.append("inner exit")
+
+
+class Outer(SchemaExtension):
+    def __init__(self, seen: list[str]) -> None:
+        self.seen = seen
+
+    def on_execute(self) -> Iterator[None]:
+        self.seen.append("outer enter")
+        try:
+            yield
+        except Exception as error:
+            self.seen.append(f"outer saw {error!r}")
+            raise
+        self.seen.append("outer exit")
+
+
+async def run_stage(
+    runner_type: type[SchemaExtensionsRunner], on_exit: str, body_raises: bool
+) -> tuple[list[str], str]:
+    seen: list[str] = []
+    extensions = [Outer(seen), Inner(seen, on_exit)]
+    runner = runner_type(execution_context=None, extensions=extensions)  # type: ignore[arg-type]
+    try:
+        async with runner.executing():
+            seen.append("body")
+            if body_raises:
+                raise KeyError("body failed")
+    except Exception as error:
+        context = error.__context__
+        return seen, f"{error!r} from {context!r}"
+    return seen, "no error"
+
+
+CASES = [
+    (on_exit, body_raises)
+    for on_exit in ("exit", "raise", "swallow")
+    for body_raises in (False, True)
+]
+
+
+@pytest.mark.parametrize(("on_exit", "body_raises"), CASES)
+async def test_hooks_leave_a_stage_as_strawberrys_exit_stack_does(
+    on_exit: str, body_raises: bool
+) -> None:
+    """Order, what each hook sees on the way out, what the stage raises and its context."""
+    ours = await run_stage(CachedHooksRunner, on_exit, body_raises)
+    theirs = await run_stage(SchemaExtensionsRunner, on_exit, body_raises)
+    assert ours == theirs
+
+
+async def test_an_exception_raised_leaving_a_hook_reaches_the_outer_hooks() -> None:
+    seen, outcome = await run_stage(CachedHooksRunner, "raise", body_raises=False)
+    assert seen == [
+        "outer enter",
+        "inner enter",
+        "body",
+        "outer saw ValueError('inner failed')",
+    ]
+    assert outcome == "ValueError('inner failed') from None"
+
+
+async def test_a_swallowed_exception_is_not_seen_by_outer_hooks_nor_suppressed() -> None:
+    seen, outcome = await run_stage(CachedHooksRunner, "swallow", body_raises=True)
+    assert seen == [
+        "outer enter",
+        "inner enter",
+        "body",
+        "inner saw KeyError('body failed')",
+        "outer exit",
+    ]
+    # strawberry's stage suppresses nothing itself: the body's error goes on.
+    assert outcome.startswith("KeyError('body failed')")
