@@ -20,7 +20,6 @@ Semantics stay graphql-core's:
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Awaitable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -32,7 +31,9 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfoHelpers, Undefined
+from graphql import GraphQLObjectType, GraphQLOutputType, Undefined
+from restloom.graphql.execution.helpers import weak_helpers
+from restloom.graphql.execution.places import Where, path_of
 from restloom.graphql.execution.plancache import PlanCache
 from restloom.graphql.execution.plans import (
     FieldPlan,
@@ -62,7 +63,7 @@ LEAF, OBJECT, LEAF_LIST, OBJECT_LIST, TYPENAME = (
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.async_helpers = _helpers_of(self)
+        self.async_helpers = weak_helpers(self)
         # Resolver middleware (a schema extension's `resolve`) must see every field.
         self._plain = not getattr(self.middleware_manager, "middlewares", None)
         self._plans: dict[int, tuple[GroupedFieldSet, SelectionPlan]] = {}
@@ -357,30 +358,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
-def _helpers_of(context: FastExecutionContext) -> GraphQLResolveInfoHelpers:
-    """graphql-core's helpers for resolvers, holding the context weakly.
-
-    graphql-core gives them as bound methods of the context, which keeps it (and its
-    `context_value`: the request, its loaders, every record read) in a reference cycle
-    until the cycle collector runs; with this, a finished request is freed at once.
-    The context is alive while any of its resolvers runs.
-    """
-    alive = weakref.ref(context)
-
-    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
-        found = alive()
-        if found is None:  # a resolver that outlived its execution
-            return gather_with_cancel(*values)
-        return found.gather_async_work(values)
-
-    def track(values: Sequence[Any]) -> None:
-        found = alive()
-        if found is not None:
-            found.track_async_work(values)
-
-    return GraphQLResolveInfoHelpers(gather=gather, track=track)
-
-
 # Classes whose instances are never awaitable nor exceptions, so the class alone says
 # a value is settled (graphql-core's checks look for `__await__` on each instance, which
 # for a strawberry object walks its classes and fails: 6% of an executed query). Only
@@ -397,21 +374,6 @@ def _remember_if_plain(cls: type) -> None:
         and len(_PLAIN_CLASSES) < _MAX_PLAIN_CLASSES
     ):
         _PLAIN_CLASSES.add(cls)
-
-
-# Where a value sits in the response: a graphql-core Path, or the same as a plain tuple
-# (prev, key, typename) whose prev is a Where. Every object and list item completed
-# has one, but graphql-core needs a Path only for an error, a fallback or an await:
-# building a NamedTuple per item was 4% of an executed 100-item query.
-Where = Path | tuple[Any, str | int, str | None] | None
-
-
-def path_of(where: Where) -> Path | None:
-    """The graphql-core Path of `where`."""
-    if where is None or type(where) is Path:
-        return where  # type: ignore[return-value]
-    prev, key, typename = where
-    return Path(path_of(prev), key, typename)
 
 
 # Never awaitable: skip the check for the commonest completed values.
