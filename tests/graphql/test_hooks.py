@@ -138,25 +138,36 @@ async def test_hooks_leave_a_stage_as_strawberrys_exit_stack_does(
     assert ours == theirs
 
 
-async def test_an_exception_raised_leaving_a_hook_reaches_the_outer_hooks() -> None:
-    seen, outcome = await run_stage(CachedHooksRunner, "raise", body_raises=False)
-    assert seen == [
-        "outer enter",
-        "inner enter",
-        "body",
-        "outer saw ValueError('inner failed')",
-    ]
-    assert outcome == "ValueError('inner failed') from None"
-
-
-async def test_a_swallowed_exception_is_not_seen_by_outer_hooks_nor_suppressed() -> None:
-    seen, outcome = await run_stage(CachedHooksRunner, "swallow", body_raises=True)
-    assert seen == [
-        "outer enter",
-        "inner enter",
-        "body",
-        "inner saw KeyError('body failed')",
-        "outer exit",
-    ]
-    # strawberry's stage suppresses nothing itself: the body's error goes on.
-    assert outcome.startswith("KeyError('body failed')")
+@pytest.mark.parametrize(
+    ("on_exit", "body_raises", "expected_seen", "expected_outcome"),
+    [
+        # An exception raised leaving a hook reaches the outer hooks, and goes on.
+        (
+            "raise",
+            False,
+            ["outer enter", "inner enter", "body", "outer saw ValueError('inner failed')"],
+            "ValueError('inner failed') from None",
+        ),
+        # A swallowed one is seen by no outer hook; strawberry's stage suppresses nothing
+        # itself, so the body's error goes on.
+        (
+            "swallow",
+            True,
+            [
+                "outer enter",
+                "inner enter",
+                "body",
+                "inner saw KeyError('body failed')",
+                "outer exit",
+            ],
+            "KeyError('body failed') from None",
+        ),
+    ],
+)
+async def test_what_the_outer_hooks_see_and_what_the_stage_raises(
+    on_exit: str, body_raises: bool, expected_seen: list[str], expected_outcome: str
+) -> None:
+    assert await run_stage(CachedHooksRunner, on_exit, body_raises) == (
+        expected_seen,
+        expected_outcome,
+    )
