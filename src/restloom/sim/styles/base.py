@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -85,7 +86,8 @@ class Style(ABC):
         return record_id
 
     def tie_key(self, kind: str) -> Callable[[Row], Any]:
-        return lambda row: row.get("id")
+        # What `row.get("id")` gives, read as an attribute (no Python call per row).
+        return attrgetter("user_id") if kind == "members" else attrgetter("id")
 
     # ------------------------------------------------------------------ rendering
     def record(self, kind: str, row: Row) -> dict[str, Any]:

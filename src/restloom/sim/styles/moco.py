@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from aiohttp import web
@@ -26,7 +27,6 @@ from restloom.sim.query import (
     search_param,
     updated_after_param,
 )
-from restloom.sim.records import Membership
 from restloom.sim.results import Many
 from restloom.sim.styles.base import Style, json_response
 from restloom.sim.styles.mossdesk import bearer
@@ -92,7 +92,7 @@ class MocoStyle(Style):
     def tie_key(self, kind: str) -> Callable[[Row], Any]:
         if kind == "members":
             return lambda row: self.data.num_for_id("users", row.get("id")) or 0
-        return lambda row: 0 if isinstance(row, Membership) else row.num
+        return attrgetter("num")
 
     # ------------------------------------------------------------------ rendering
     def render_many(
