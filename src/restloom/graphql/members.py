@@ -1,0 +1,173 @@
+"""An organization's members: their edges (the role, when they joined) and their users.
+
+`Organization.members` lists them through `member_connection`: one window of the
+upstream's member list, and the members' users loaded up front, in batches shared with
+the sibling organizations' lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Generator
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from restloom.graphql.connections import (
+    ConnectionArgs,
+    WindowCursors,
+    iso,
+    load_window_at,
+    parse_time,
+    selects,
+    window_key,
+)
+from restloom.graphql.context import Context
+from restloom.graphql.relay import PageInfo, page_info
+from restloom.graphql.users import User
+from restloom.upstream import api
+from restloom.upstream.api import ListQuery
+from restloom.upstream.pages import Record
+
+
+@strawberry.enum(description="A member's role in an organization.")
+class MemberRole(Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@strawberry.type
+class OrganizationMemberEdge:
+    cursor: str
+    role: MemberRole | None
+    joined_at: datetime | None
+    # The member's user, an attribute (so that executing it is a plain read, see
+    # graphql/execution): the User when loaded up front, else an awaitable of it (or of
+    # why it could not be loaded) that graphql-core awaits when the field is asked for.
+    # An error must stay an awaitable in a list, so that it nulls its own item only.
+    node: User | Awaitable[User] | None = strawberry.field(
+        description="The member, loaded in one batch with the other members.",
+        graphql_type=User | None,
+    )
+    user_id: strawberry.Private[str]
+
+
+class _WindowMemberEdge(OrganizationMemberEdge):
+    """A member's edge, its cursor read from its window's cursors when asked."""
+
+    __slots__ = ("_cursors", "_index")
+
+    def __init__(self, cursors: WindowCursors, index: int, item: Record, context: Context) -> None:
+        self._cursors = cursors
+        self._index = index
+        self.role = MemberRole(item["role"]) if item.get("role") else None
+        self.joined_at = parse_time(item.get("joined_at"))
+        self.user_id = str(item["user_id"])
+        self.node = _Load(context, self.user_id)
+
+    @property  # type: ignore[override]
+    def cursor(self) -> str:
+        return self._cursors[self._index]
+
+
+class _Load:
+    """The user of a member list whose users were not fetched up front, when awaited."""
+
+    __slots__ = ("context", "user_id")
+
+    def __init__(self, context: Context, user_id: str) -> None:
+        self.context = context
+        self.user_id = user_id
+
+    def __await__(self) -> Generator[Any, None, User]:
+        return _load(self.context, self.user_id).__await__()
+
+
+async def _load(context: Context, user_id: str) -> User:
+    return User.from_record(await context.loaders.objects("users").load(user_id))
+
+
+class _Failed:
+    """A user that could not be loaded: awaiting it raises why."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __await__(self) -> Generator[Any, None, User]:
+        return _raise(self.error).__await__()
+
+
+async def _raise(error: Exception) -> User:
+    raise error
+
+
+@strawberry.type
+class OrganizationMemberConnection:
+    edges: list[OrganizationMemberEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[User | None]:
+        return [edge.node for edge in self.edges]  # type: ignore[misc]
+
+
+async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMemberEdge]) -> None:
+    """Load every member's user up front, in batches shared with the sibling lists'.
+
+    Asked for once every member list of the batch is in (the caller waits for that),
+    so every organization asks in the same tick and the users not already asked for
+    (`ChunkPrefetch` sends each full batch lookup as soon as the lists in fill one) go
+    in the last batch lookup. Edges then resolve without an awaitable each, which is
+    most of the cost of a big list.
+    """
+    loader = info.context.loaders.objects("users")
+    # The loads' futures, awaited one by one: a few batches answer them all (most are
+    # in by the time they are awaited), without a gather's bookkeeping per user.
+    futures = [loader.load(edge.user_id) for edge in edges]
+    for edge, future in zip(edges, futures, strict=True):
+        try:
+            record = await future
+        except Exception as error:  # this user only: null in its own edge
+            edge.node = _Failed(error)
+        else:
+            if isinstance(record, dict):
+                edge.node = User.from_record(record)
+
+
+async def member_connection(
+    info: Info[Context, None],
+    organization_id: str,
+    args: ConnectionArgs,
+    updated_after: datetime | None,
+) -> OrganizationMemberConnection:
+    """One window of an organization's members, their users loaded when selected."""
+    query = ListQuery.build("members", parent_id=organization_id, updated_after=iso(updated_after))
+    key = window_key(info.context, query, args)
+    window, cursors = await load_window_at(info.context, key)
+    # Built as soon as this list is in, while the slower sibling lists still travel.
+    edges = [
+        _WindowMemberEdge(cursors, index, item, info.context)
+        for index, item in enumerate(window.items)
+    ]
+    if selects(info, "edges", "node") or selects(info, "nodes"):
+        windows = info.context.loaders.windows
+        settled = windows.settled(key)
+        if settled is not None:  # the users of all sibling lists go in few batches
+            chunk = api.batch_chunk(info.context.profile)
+            users = info.context.loaders.objects("users")
+            prefetch = windows.prefetch(key, users, chunk) if chunk else None
+            if prefetch is not None:
+                prefetch.add(edge.user_id for edge in edges)
+            await settled
+        await _fetch_users(info, edges)
+    return OrganizationMemberConnection(
+        edges=edges,
+        page_info=page_info(cursors, window),
+        total_count=window.total,
+    )
