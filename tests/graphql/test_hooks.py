@@ -36,6 +36,8 @@ class Recording(SchemaExtension):
 
 def hooks(runner: SchemaExtensionsRunner, stage: str) -> list[tuple[type, bool]]:
     manager = getattr(runner, stage)()
+    if isinstance(runner, CachedHooksRunner):  # (extension, factory, is_async) each
+        return [(type(extension), is_async) for extension, _, is_async in manager.hooks]
     return [(type(hook.extension), hook.is_async) for hook in manager.hooks]
 
 
