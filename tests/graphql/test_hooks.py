@@ -173,3 +173,34 @@ async def test_what_the_outer_hooks_see_and_what_the_stage_raises(
         expected_seen,
         expected_outcome,
     )
+
+
+class Sync(SchemaExtension):
+    def get_results(self) -> dict[str, object]:
+        return {"sync": 1, "shared": "sync"}
+
+
+class Async(SchemaExtension):
+    async def get_results(self) -> dict[str, object]:
+        return {"async": 2, "shared": "async"}
+
+
+class Quiet(SchemaExtension):
+    """No results of its own: the base class's {}."""
+
+
+@pytest.mark.parametrize("order", [(Sync, Quiet, Async), (Async, Sync, Quiet), (Quiet, Quiet), ()])
+async def test_extension_results_are_strawberrys(order: tuple[type[SchemaExtension], ...]) -> None:
+    """The same dict, later extensions overriding earlier ones, the context's last."""
+
+    class Context:
+        extensions_results = {"from_context": 3, "shared": "context"}
+
+    def results(runner_type: type[SchemaExtensionsRunner]) -> object:
+        runner = runner_type(execution_context=None, extensions=[t() for t in order])  # type: ignore[arg-type]
+        return runner.get_extensions_results(Context())  # type: ignore[arg-type]
+
+    ours = await results(CachedHooksRunner)  # type: ignore[misc]
+    assert ours == await results(SchemaExtensionsRunner)  # type: ignore[misc]
+    assert list(ours) == list(await results(SchemaExtensionsRunner))  # type: ignore[misc, call-overload]
+    assert ours["shared"] == "context"  # type: ignore[index]

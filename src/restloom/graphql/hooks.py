@@ -29,6 +29,8 @@ from strawberry.extensions.context import (
     ValidationContextManager,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 # A stage's hook of an extension class: a factory of its context manager (called with
 # the extension) and whether it is async; None: the class has no such hook.
@@ -68,6 +70,13 @@ def _stage_plan(
         if found is not None:
             plan.append((index, *found))
     return tuple(plan)
+
+
+@functools.cache
+def _with_results(types: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
+    """The positions of the extensions whose `get_results` is their own (the base's is {})."""
+    base = SchemaExtension.get_results
+    return tuple(index for index, type_ in enumerate(types) if type_.get_results is not base)
 
 
 def _call_wrapped(hook: Callable[[], Any]) -> Callable[[SchemaExtension], Any]:
@@ -202,3 +211,11 @@ class CachedHooksRunner(SchemaExtensionsRunner):
 
     def executing(self) -> ExecutingContextManager:
         return _Executing(self.extensions, self._types)  # type: ignore[call-arg]
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        """strawberry's, asking only the extensions that have results of their own."""
+        data: dict[str, Any] = {}
+        for index in _with_results(self._types):
+            data.update(await await_maybe(self.extensions[index].get_results()))
+        data.update(ctx.extensions_results)
+        return data
