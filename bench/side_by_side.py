@@ -13,6 +13,10 @@ query, the median over the kept rounds of req/s, p50 and p99 latency, server CPU
 request (utime + stime of the server's process tree from /proc, over the run) and
 upstream calls per request (the sim's /__sim/stats), then the ratios.
 
+For cold `contacts(first: 100)` it also loads the slow sim itself with the one GET that
+query makes (the "upstream" row, its CPU the sim's): what the upstream alone takes at
+the same concurrency, so that what restloom and the peer add to it is printed beside.
+
 Scenarios:
 - warm: caching on in both (restloom `cache_ttl = 60` and its response cache; the peer's
   HTTP cache with a 60 s TTL); every request after the first is a repeat.
@@ -64,13 +68,21 @@ class Scenario:
     restloom: str  # which restloom server: warm, exec or cold
     peer: str  # which peer server: warm or cold
     floor: bool = False  # also measure the HTTP floor with restloom's bytes
+    # The query's one upstream GET (path and query below the slow sim), loaded on its own.
+    upstream_get: str | None = None
 
 
 SCENARIOS = [
     Scenario("warm contacts(first: 100)", CONTACTS_100, "warm", "warm", floor=True),
     Scenario("warm contacts(first: 1)", CONTACTS_1, "warm", "warm", floor=True),
     Scenario("exec contacts(first: 100), pages cached", CONTACTS_100, "exec", "warm"),
-    Scenario("cold contacts(first: 100)", CONTACTS_100, "cold", "cold"),
+    Scenario(
+        "cold contacts(first: 100)",
+        CONTACTS_100,
+        "cold",
+        "cold",
+        upstream_get="/api/v1/contacts?sort=created_at&order=desc&page=1&per_page=100",
+    ),
     Scenario("cold organizations(25) > members(10) > user", NESTED, "cold", "cold"),
 ]
 
@@ -167,11 +179,15 @@ def start_servers(stack: ExitStack, args: argparse.Namespace) -> dict[str, Serve
     logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="side_by_side_")))
     python = sys.executable
     sims: dict[str, str] = {}
+    servers: dict[str, Server] = {}
     for name, latency in (("fast", 0.0), ("slow", args.latency_ms)):
         port = free_port()
         cmd = [python, "-m", "restloom.cli", "sim", "--port", str(port), "--rate-limit", "0"]
-        stack.enter_context(spawn([*cmd, "--latency-ms", str(latency)], {}, logs / f"sim_{name}"))
+        sim = stack.enter_context(
+            spawn([*cmd, "--latency-ms", str(latency)], {}, logs / f"sim_{name}")
+        )
         sims[name] = f"http://127.0.0.1:{port}"
+        servers[f"sim:{name}"] = Server(sims[name], sim.pid, sims[name])
     restloom_env = {
         "RESTLOOM_LOG_LEVEL": "warning",
         "RESTLOOM_STARTUP_CHECK": "false",
@@ -187,7 +203,6 @@ def start_servers(stack: ExitStack, args: argparse.Namespace) -> dict[str, Serve
         "exec": ("fast", {"RESTLOOM_CACHE_TTL": "60", "RESTLOOM_RESPONSE_CACHE": "false"}),
         "cold": ("slow", {"RESTLOOM_CACHE_TTL": "0"}),
     }
-    servers: dict[str, Server] = {}
     for name, (sim, env) in restlooms.items():
         port = free_port()
         cmd = [python, "-m", "restloom.cli", "serve", "--upstream", sims[sim] + "/api/v1"]
@@ -295,11 +310,20 @@ async def measure(
                     targets = [(w.split(":")[0], servers[w]) for w in whos]
                     if scenario.name in floors:
                         targets.append(("floor", floors[scenario.name]))
+                    if scenario.upstream_get is not None:
+                        sim = servers["sim:slow"]
+                        targets.append(("upstream", sim_get(sim, scenario.upstream_get)))
                     for who, server in targets:
-                        run = await load(session, server, scenario.query, args)
+                        query = None if who == "upstream" else scenario.query
+                        run = await load(session, server, query, args)
                         if kept:
                             results.add(scenario.name, who, run)
     return results
+
+
+def sim_get(sim: Server, path: str) -> Server:
+    """The sim as the target of a GET of `path` (its own process's CPU, its own calls)."""
+    return Server(sim.url + path, sim.pid, sim.sim_url)
 
 
 def start_floor(stack: ExitStack, body: bytes) -> Server:
@@ -323,8 +347,9 @@ class Load:
 
 
 async def load(
-    session: aiohttp.ClientSession, server: Server, query: str, args: argparse.Namespace
+    session: aiohttp.ClientSession, server: Server, query: str | None, args: argparse.Namespace
 ) -> Run:
+    """One load generator run: a POST of `query`, or a GET of the URL when it is None."""
     calls_before = await sim_calls(session, server.sim_url) if server.sim_url else 0
     cpu_before = cpu_seconds(server.pid)
     measured = await (run_wrk if args.load == "wrk" else run_autocannon)(server, query, args)
@@ -349,11 +374,13 @@ async def output_of(cmd: list[str]) -> str:
     return out.decode()
 
 
-async def run_autocannon(server: Server, query: str, args: argparse.Namespace) -> Load:
-    body = json.dumps({"query": query})
+async def run_autocannon(server: Server, query: str | None, args: argparse.Namespace) -> Load:
     cmd = ["node", str(AUTOCANNON), "-c", str(args.connections), "-d", str(args.duration)]
-    cmd += ["-m", "POST", "-H", "content-type=application/json", "-H", f"x-api-key={KEY}"]
-    cmd += ["-b", body, "--json", server.url]
+    cmd += ["-H", f"x-api-key={KEY}"]
+    if query is not None:
+        body = json.dumps({"query": query})
+        cmd += ["-m", "POST", "-H", "content-type=application/json", "-b", body]
+    cmd += ["--json", server.url]
     report: dict[str, Any] = json.loads(await output_of(cmd))
     return Load(
         rps=float(report["requests"]["average"]),
@@ -364,12 +391,15 @@ async def run_autocannon(server: Server, query: str, args: argparse.Namespace) -
     )
 
 
-async def run_wrk(server: Server, query: str, args: argparse.Namespace) -> Load:
+async def run_wrk(server: Server, query: str | None, args: argparse.Namespace) -> Load:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("--load wrk needs wrk (Debian: apt-get install wrk)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": query})), key=KEY))
+        if query is not None:
+            body = json.dumps(json.dumps({"query": query}))
+            script.write(WRK_POST.format(body=body))
+        script.write(WRK_SCRIPT.format(key=KEY))
     try:
         cmd = [wrk, "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
         out = await output_of([*cmd, "-s", script.name, server.url])
@@ -378,11 +408,14 @@ async def run_wrk(server: Server, query: str, args: argparse.Namespace) -> Load:
     return parse_wrk(out)
 
 
-# A POST of the query; wrk's `done` prints the exact count and errors for parse_wrk.
-WRK_SCRIPT = """
+# A POST of the query (without it, a GET of the URL); wrk's `done` prints the exact count
+# and errors for parse_wrk.
+WRK_POST = """
 wrk.method = "POST"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
+"""
+WRK_SCRIPT = """
 wrk.headers["X-API-Key"] = "{key}"
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -414,7 +447,7 @@ def print_table(results: Results, scenarios: list[Scenario], args: argparse.Name
     print(head)
     print("|---" * 8 + "|")
     for scenario in scenarios:
-        for who in ("restloom", "peer", "floor"):
+        for who in ("restloom", "peer", "floor", "upstream"):
             run = results.median(scenario.name, who)
             if run is not None:
                 print(
@@ -423,9 +456,10 @@ def print_table(results: Results, scenarios: list[Scenario], args: argparse.Name
                 )
     print(
         "\n| query | req/s restloom/peer | p50 restloom/peer | CPU/req restloom/peer "
-        "| req/s restloom/floor | p99/p50 restloom | p99/p50 floor |"
+        "| req/s restloom/floor | p99/p50 restloom | p99/p50 floor "
+        "| p50 over the upstream's, restloom / peer |"
     )
-    print("|---" * 7 + "|")
+    print("|---" * 8 + "|")
     for scenario in scenarios:
         mine = results.median(scenario.name, "restloom")
         theirs = results.median(scenario.name, "peer")
@@ -436,10 +470,17 @@ def print_table(results: Results, scenarios: list[Scenario], args: argparse.Name
         # The spread of one server's latencies (issue 11: p99 <= 3x p50 under warm load);
         # the floor's shows what the stack and machine give with no GraphQL at all.
         floor_tail = ratio(floor.p99, floor.p50) if floor is not None else "-"
+        # What each adds to the upstream's own time (issue 11: within 5 ms of the ideal).
+        upstream = results.median(scenario.name, "upstream")
+        added = (
+            f"{mine.p50 - upstream.p50:+.1f} / {theirs.p50 - upstream.p50:+.1f} ms"
+            if upstream is not None
+            else "-"
+        )
         print(
             f"| {scenario.name} | {ratio(mine.rps, theirs.rps)} | {ratio(mine.p50, theirs.p50)} "
             f"| {ratio(mine.cpu_ms, theirs.cpu_ms)} | {to_floor} "
-            f"| {ratio(mine.p99, mine.p50)} | {floor_tail} |"
+            f"| {ratio(mine.p99, mine.p50)} | {floor_tail} | {added} |"
         )
 
 
