@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import uvicorn
@@ -12,6 +14,29 @@ from multidict import CIMultiDict
 
 from restloom.app import create_app
 from restloom.config import Settings
+
+T = TypeVar("T")
+
+
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """`awaitable`'s result; past `seconds`, a failure that says where every task waits.
+
+    For a test whose requests may not end: pytest-timeout would only show the event loop.
+    The stacks are taken before anything is cancelled.
+    """
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    stacks = io.StringIO()
+    for pending in asyncio.all_tasks():
+        print(f"--- {pending!r}", file=stacks)
+        pending.print_stack(file=stacks)
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)  # its cancellation seen, not left unretrieved
+    if task.done() and not task.cancelled():
+        task.exception()
+    raise AssertionError(f"not done within {seconds:g} s; the tasks:\n{stacks.getvalue()}")
 
 
 class GatewayServer:

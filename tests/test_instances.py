@@ -11,7 +11,7 @@ from restloom.config import Settings
 from restloom.sim.server import SimServer
 from tests.conftest import FULL_KEY, READ_KEY, TEST_DATASET
 from tests.redis_support import redis_cache_settings
-from tests.support import GatewayServer, GraphQLClient
+from tests.support import GatewayServer, GraphQLClient, within
 
 CONTACTS = "{ contacts(first: 20) { totalCount nodes { id firstName } } }"
 ORGANIZATION = "query($o: ID!) { organization(id: $o) { memberCount members { totalCount } } }"
@@ -107,7 +107,8 @@ async def test_a_burst_through_both_instances_stays_within_the_shared_budget(
             clients = [GraphQLClient(http, g.url, {"X-API-Key": FULL_KEY}) for g in (a, b)]
             # No cache TTL: every query costs one upstream request.
             burst = [clients[i % 2].send(COUNT) for i in range(queries)]
-            replies = await asyncio.gather(*burst)
+            # Well past the request deadline (30 s): a request still out then is stuck.
+            replies = await within(90, asyncio.gather(*burst))
         async with http.get(sim.url + "/__sim/stats", params={"times": "1"}) as resp:
             stats = await resp.json()
     assert all(not r.errors for r in replies), [r.errors for r in replies if r.errors]
