@@ -12,7 +12,10 @@ executing each query again and again, in one of two ways:
   aiohttp client (`--connections` at a time), the server's CPU read from
   /proc/<pid>/stat over the run, as bench/side_by_side.py does.
 
-    .venv/bin/python bench/execute.py [--mode asgi|http] [--requests 400] [--rounds 3]
+    .venv/bin/python bench/execute.py [--mode asgi|http] [--requests 400] [--rounds 3] [--cold]
+
+`--cold` turns the read cache off, so every request also makes its upstream call (to a
+sim answering at once): the CPU of a cold request without the wait.
 
 Prints the median over rounds of ms CPU per request for each query. The machine is
 shared: CPU per request is steadier than requests per second.
@@ -201,13 +204,21 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--profile", choices=list(QUERIES), help="cProfile one query (asgi)")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no read cache: every request calls the sim (at 0 ms), as a cold request does",
+    )
     args = parser.parse_args()
+    if args.cold:
+        ENV["RESTLOOM_CACHE_TTL"] = "0"
     sim_port = free_port()
     with process("sim", "--port", str(sim_port), "--rate-limit", "0"):
         sim = f"http://127.0.0.1:{sim_port}"
         figures = asyncio.run(start(sim, args))
     if figures:
-        print(f"mode={args.mode} requests={args.requests} rounds={args.rounds}")
+        cold = " cold (no read cache)" if args.cold else ""
+        print(f"mode={args.mode}{cold} requests={args.requests} rounds={args.rounds}")
         for name, values in figures.items():
             spread = ", ".join(f"{v:.3f}" for v in values)
             print(f"{name:24} {statistics.median(values):6.3f} ms CPU/request  ({spread})")
