@@ -11,7 +11,6 @@ once, in stream order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -77,16 +76,24 @@ class RedisBroker:
         )
         self._publish = self._client.register_script(_PUBLISH)
         self._reader: asyncio.Task[None] | None = None
+        self._closing = False
         self._last_warning = 0.0
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever())
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        # The flag as well as the cancel: a cancel that lands as a blocking read times out
+        # can come back from redis-py as its TimeoutError, which the reader would retry.
+        # Nor is the reader awaited outright: a close waiting on a reader that lost its
+        # cancel waited for good (a gateway's shutdown hung so, its reader still reading).
+        self._closing = True
+        reader = self._reader
+        if reader is not None:
+            reader.cancel()
+            await asyncio.wait({reader}, timeout=BLOCK_MS / 1000 + 1)
+        # Still reading (its cancel lost, redis-py retrying): closing its connection ends
+        # the read, and the flag the loop.
         await self._client.aclose()
 
     async def publish(self, event: Event) -> Event:
@@ -117,12 +124,14 @@ class RedisBroker:
 
     async def _read_forever(self) -> None:
         last = await self._newest_id()
-        while True:
+        while not self._closing:
             try:
                 answer = await self._client.xread(
                     {self.stream: last}, count=READ_COUNT, block=BLOCK_MS
                 )
             except (RedisError, OSError) as exc:
+                if self._closing:
+                    return
                 self._warn(exc)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
