@@ -148,6 +148,8 @@ class RedisBroker:
                 newest = await self._client.xrevrange(self.stream, "+", "-", count=1)
                 return _text(newest[0][0]) if newest else "0-0"
             except (RedisError, OSError) as exc:
+                if self._closing:
+                    return "0-0"  # unused: the reader's loop stops before its first read
                 self._warn(exc)
                 await asyncio.sleep(RETRY_SECONDS)
 
