@@ -86,13 +86,17 @@ def serve_marked(out: str, argv: list[str]) -> None:
         if current and step not in current:
             current[step] = time.perf_counter()
 
-    def on_entry(owner: Any, name: str, step: str) -> None:
+    def on_entry(owner: Any, name: str, step: str, on_return: str | None = None) -> None:
+        """Mark `step` when `owner.name` is called (and `on_return` when a coroutine returns)."""
         original = getattr(owner, name)
         if asyncio.iscoroutinefunction(original):
 
             async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
                 mark(step)
-                return await original(*args, **kwargs)
+                result = await original(*args, **kwargs)
+                if on_return is not None:
+                    mark(on_return)
+                return result
 
             setattr(owner, name, wrapped_async)
         else:
@@ -116,28 +120,10 @@ def serve_marked(out: str, argv: list[str]) -> None:
 
     protocol.data_received = data_received  # type: ignore[method-assign]
 
-    execute = route.FrontDoorView._execute
-
-    async def timed_execute(*args: Any, **kwargs: Any) -> Any:
-        mark("executing")
-        result = await execute(*args, **kwargs)
-        mark("executed")
-        return result
-
-    route.FrontDoorView._execute = timed_execute  # type: ignore[method-assign]
-
-    send_once = client.UpstreamClient._send_once
-
-    async def timed_send_once(*args: Any, **kwargs: Any) -> Any:
-        mark("sending")
-        result = await send_once(*args, **kwargs)
-        mark("received")
-        return result
-
-    client.UpstreamClient._send_once = timed_send_once  # type: ignore[method-assign]
-
     from aiohttp import client_proto, http_writer
 
+    on_entry(route.FrontDoorView, "_execute", "executing", on_return="executed")
+    on_entry(client.UpstreamClient, "_send_once", "sending", on_return="received")
     on_entry(context.FastExecutionContext, "execute_operation", "in graphql")
     on_entry(loaders.WindowLoader, "_dispatch", "dispatched")
     on_entry(http_writer.StreamWriter, "_write", "written")

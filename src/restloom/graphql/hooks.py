@@ -89,7 +89,7 @@ class _CachedHooks:
     and request.
 
     strawberry builds each stage's hooks per request (a lookup per extension, a wrapper
-    and a partial per hook): 19 µs for the four stages of this schema, against 2 µs
+    and a partial per hook): 18.7 µs for the four stages of this schema, against 3.8 µs
     from the plan. It enters them through a new `AsyncExitStack` (a callback object per
     hook): ~24 µs of the ~137 µs that `{ __typename }` cost. The hooks here are entered
     and left in the same order and with the exit stack's rules for exceptions
