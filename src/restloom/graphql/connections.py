@@ -122,19 +122,29 @@ def edge_cursors(codec: CursorCodec, scope: str, query: ListQuery, window: Windo
     return list(codec.window(scope, tuple(window.offsets), ids, sort_values, window.total))
 
 
-class _WindowEdge(Edge[Any]):
-    """An edge whose cursor is read from its window's cursors when asked."""
+class CursorFromWindow:
+    """For an edge type: its cursor read from its window's cursors when asked.
+
+    Put first among the bases, so that the property stands in for the type's field;
+    the edge's `__init__` sets `_cursors` and `_index` (no call more per edge).
+    """
 
     __slots__ = ("_cursors", "_index")
+    _cursors: WindowCursors
+    _index: int
+
+    @property
+    def cursor(self) -> str:
+        return self._cursors[self._index]
+
+
+class _WindowEdge(CursorFromWindow, Edge[Any]):
+    """An edge whose cursor is read from its window's cursors when asked."""
 
     def __init__(self, cursors: WindowCursors, index: int, node: Any) -> None:
         self._cursors = cursors
         self._index = index
         self.node = node
-
-    @property  # type: ignore[override]
-    def cursor(self) -> str:
-        return self._cursors[self._index]
 
 
 async def list_connection(

@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from restloom.graphql.connections import (
     ConnectionArgs,
+    CursorFromWindow,
     WindowCursors,
     iso,
     load_window_at,
@@ -55,10 +56,8 @@ class OrganizationMemberEdge:
     user_id: strawberry.Private[str]
 
 
-class _WindowMemberEdge(OrganizationMemberEdge):
+class _WindowMemberEdge(CursorFromWindow, OrganizationMemberEdge):
     """A member's edge, its cursor read from its window's cursors when asked."""
-
-    __slots__ = ("_cursors", "_index")
 
     def __init__(self, cursors: WindowCursors, index: int, item: Record, context: Context) -> None:
         self._cursors = cursors
@@ -67,10 +66,6 @@ class _WindowMemberEdge(OrganizationMemberEdge):
         self.joined_at = parse_time(item.get("joined_at"))
         self.user_id = str(item["user_id"])
         self.node = _Load(context, self.user_id)
-
-    @property  # type: ignore[override]
-    def cursor(self) -> str:
-        return self._cursors[self._index]
 
 
 class _Load:
