@@ -8,6 +8,10 @@ the upstream pages"), then runs the same query through wrk against each in turn 
 (from /proc) and their ratio. Interleaving the two cancels most of a VM's drift.
 
     .venv/bin/python bench/ab_exec.py [--baseline REV] [--rounds 6] [--duration 5]
+        [--query contacts|nested] [--cold]
+
+`--cold` turns the read cache off: each request also makes its upstream calls (the sim
+answers at once), so the figure is a cold request's CPU.
 """
 
 from __future__ import annotations
@@ -31,7 +35,13 @@ from processes import free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 ROOT = Path(__file__).resolve().parent.parent
-QUERY = "{ contacts(first: 100) { edges { node { id firstName lastName email } } } }"
+QUERIES = {
+    "contacts": "{ contacts(first: 100) { edges { node { id firstName lastName email } } } }",
+    "nested": (
+        "{ organizations(first: 25) { edges { node { id name members(first: 10) "
+        "{ edges { role node { id email } } } } } } }"
+    ),
+}
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = {body}
@@ -91,7 +101,8 @@ def main(args: argparse.Namespace) -> None:
         servers: dict[str, tuple[str, int]] = {}
         for name, src in (("baseline", base / "src"), ("tree", ROOT / "src")):
             port = free_port()
-            env = {**SERVE_ENV, "PYTHONPATH": str(src)}
+            cache = {"RESTLOOM_CACHE_TTL": "0"} if args.cold else {}
+            env = {**SERVE_ENV, **cache, "PYTHONPATH": str(src)}
             proc = stack.enter_context(
                 process("serve", "--upstream", upstream, "--port", str(port), env=env)
             )
@@ -101,7 +112,8 @@ def main(args: argparse.Namespace) -> None:
             wait_all([url.removesuffix("/graphql") + "/healthz" for url, _ in servers.values()])
         )
         script = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".lua"))
-        script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": QUERY})), key=KEY))
+        query = QUERIES[args.query]
+        script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": query})), key=KEY))
         script.flush()
         per_request: dict[str, list[float]] = {name: [] for name in servers}
         for round_ in range(args.rounds + 1):
@@ -113,7 +125,7 @@ def main(args: argparse.Namespace) -> None:
                     per_request[name].append((cpu_seconds(pid) - before) * 1000 / done)
         base_ms = statistics.median(per_request["baseline"])
         tree_ms = statistics.median(per_request["tree"])
-        print(f"query: {QUERY}")
+        print(f"query: {query}{' (cold: no read cache)' if args.cold else ''}")
         print(f"baseline {args.baseline}: {base_ms:.3f} ms CPU/request {per_request['baseline']}")
         print(f"working tree: {tree_ms:.3f} ms CPU/request {per_request['tree']}")
         print(f"tree / baseline: {tree_ms / base_ms:.3f}")
@@ -124,5 +136,9 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", default="HEAD", help="git revision to compare against")
     parser.add_argument("--rounds", type=int, default=6, help="kept rounds per server")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--query", choices=list(QUERIES), default="contacts")
+    parser.add_argument(
+        "--cold", action="store_true", help="read cache off: every request calls the sim"
+    )
     main(parser.parse_args())
     sys.exit(0)

@@ -15,11 +15,11 @@ moment each request passes a few points of its way (wall clock, `perf_counter`):
     executed     `Schema.execute` returns
     responding   the response's first ASGI `send`
 
-Requests go one at a time with 20 ms between them (the server idles, as a cold request
-finds it). Printed: the median of each step over the requests, and the client's p50.
+Requests go one at a time with `--gap-ms` (default 20) between them: the server idles,
+as a cold request finds it. `--gap-ms 0 --latency-ms 0` gives the same steps hot. Printed: the median of each step over the requests, and the client's p50.
 The marks are wrappers installed in the server process only; they cost a few µs each.
 
-    .venv/bin/python bench/cold_phases.py [--seconds 10] [--latency-ms 20]
+    .venv/bin/python bench/cold_phases.py [--seconds 10] [--latency-ms 20] [--gap-ms 20]
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def medians(requests: list[dict[str, float]]) -> list[tuple[str, float]]:
     ]
 
 
-async def client_loop(url: str, seconds: float) -> list[float]:
+async def client_loop(url: str, seconds: float, gap_ms: float) -> list[float]:
     latencies: list[float] = []
     async with aiohttp.ClientSession() as session:
         await wait_for(session, url.replace("/graphql", "/healthz"))
@@ -162,7 +162,7 @@ async def client_loop(url: str, seconds: float) -> list[float]:
             if b'"errors"' in body:
                 raise RuntimeError(body[:300])
             latencies.append((time.monotonic() - started) * 1000)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(gap_ms / 1000)
     return latencies
 
 
@@ -177,7 +177,7 @@ def main(args: argparse.Namespace) -> None:
         server = subprocess.Popen(serve, env={**os.environ, **ENV}, stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{gw_port}/graphql"
-            latencies = asyncio.run(client_loop(url, args.seconds))
+            latencies = asyncio.run(client_loop(url, args.seconds, args.gap_ms))
             server.send_signal(signal.SIGUSR1)
             for _ in range(100):
                 if out.exists():
@@ -202,4 +202,5 @@ if __name__ == "__main__":
         parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
         parser.add_argument("--seconds", type=float, default=10.0)
         parser.add_argument("--latency-ms", type=float, default=20.0)
+        parser.add_argument("--gap-ms", type=float, default=20.0, help="idle between requests")
         main(parser.parse_args())

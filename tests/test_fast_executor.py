@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from restloom.graphql.execution import FastExecutionContext
+from restloom.graphql.execution.plans import output_coercion
 
 
 @strawberry.enum
@@ -252,3 +253,32 @@ def test_resolver_middleware_sees_every_field() -> None:
     )
     assert answer["data"]["items"][0]["name"] == "A"
     assert Counting.planned == 0
+
+
+@strawberry.enum
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+    TOP = 2  # an alias: the same member as HIGH
+
+
+@pytest.mark.parametrize("enum_type", ["Colour", "Level"])
+def test_enum_names_as_strawberry_gives_them(enum_type: str) -> None:
+    @strawberry.type
+    class Levels:
+        level: Level = Level.LOW
+
+    schema = strawberry.Schema(query=Query, types=[Levels], config=CONFIG)
+    leaf = schema._schema.type_map[enum_type]
+    fast = output_coercion(leaf)  # type: ignore[arg-type]
+    assert fast is not leaf.coerce_output_value  # the dict in front is in use
+
+    def outcome(coerce: Any, value: Any) -> Any:
+        try:
+            return coerce(value)
+        except Exception as error:
+            return (type(error), str(error))
+
+    values = [*Colour, *Level, Level.TOP, "red", "RED", "HIGH", 2, "not a colour", None, [1]]
+    for value in values:
+        assert outcome(fast, value) == outcome(leaf.coerce_output_value, value), value

@@ -19,6 +19,7 @@ from restloom.graphql.connections import parse_time
 from restloom.graphql.contacts import Contact
 from restloom.graphql.execution import FastExecutionContext
 from restloom.graphql.organizations import Organization
+from restloom.graphql.records import EnumByValue
 from restloom.graphql.relay import to_global_id
 from restloom.graphql.users import User, UserProfile, UserRole
 from restloom.upstream.pages import Record
@@ -183,3 +184,14 @@ def test_users_and_organizations_read_as_before(record: Record) -> None:
     assert outcome(Organization.from_record, record, organization_fields) == outcome(
         eager_organization, record, organization_fields
     )
+
+
+@pytest.mark.parametrize("value", ["admin", "viewer", "emperor", "ADMIN", 1, None, ["admin"], {}])
+def test_roles_convert_or_fail_as_the_enum_does(value: Any) -> None:
+    def outcome(convert: Any) -> Any:
+        try:
+            return convert(value)
+        except Exception as error:
+            return (type(error), error.args)
+
+    assert outcome(EnumByValue(UserRole)) == outcome(UserRole)

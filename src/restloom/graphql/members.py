@@ -15,13 +15,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from restloom.graphql import records
 from restloom.graphql.connections import (
     ConnectionArgs,
     CursorFromWindow,
     WindowCursors,
     iso,
     load_window_at,
-    parse_time,
     selects,
     window_key,
 )
@@ -56,14 +56,23 @@ class OrganizationMemberEdge:
     user_id: strawberry.Private[str]
 
 
+_member_role = records.EnumByValue(MemberRole)
+
+
 class _WindowMemberEdge(CursorFromWindow, OrganizationMemberEdge):
-    """A member's edge, its cursor read from its window's cursors when asked."""
+    """A member's edge, its cursor read from its window's cursors when asked.
+
+    As a record view (`records.py`): what can fail (the role, the user id) is read
+    here, `joined_at` (which cannot) when asked.
+    """
+
+    joined_at = records.timestamp("joined_at")  # type: ignore[assignment]
 
     def __init__(self, cursors: WindowCursors, index: int, item: Record, context: Context) -> None:
         self._cursors = cursors
         self._index = index
-        self.role = MemberRole(item["role"]) if item.get("role") else None
-        self.joined_at = parse_time(item.get("joined_at"))
+        self._record = item
+        self.role = _member_role(item["role"]) if item.get("role") else None
         self.user_id = str(item["user_id"])
         self.node = _Load(context, self.user_id)
 

@@ -86,6 +86,9 @@ class User(Node):
         return _UserOfRecord(record)
 
 
+_user_role = records.EnumByValue(UserRole)
+
+
 class _UserOfRecord(User):
     """A User reading its fields from the record when asked (`records.py`)."""
 
@@ -103,7 +106,7 @@ class _UserOfRecord(User):
         # a profile that is no object (its `.get` raises as it did).
         self.database_id = str(record["id"])
         role = record.get("role")
-        self.role = UserRole(role) if role else None
+        self.role = _user_role(role) if role else None
         profile = record.get("profile") or {}
         if type(profile) is not dict:
             _profile_of(profile)

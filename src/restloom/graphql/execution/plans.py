@@ -157,12 +157,46 @@ class FieldPlan:
         self.non_null = shape.non_null if shape else False
         self.item_non_null = shape.item_non_null if shape else False
         self.leaf = shape.leaf if shape else None
-        self.coerce = self.leaf.coerce_output_value if self.leaf is not None else None
+        self.coerce = output_coercion(self.leaf) if self.leaf is not None else None
         # graphql-core's String and ID give a str back as it is.
         self.str_as_is = self.coerce is serialize_string or self.coerce is serialize_id
         self.is_type_of = shape.object_type.is_type_of if shape and shape.object_type else None
         # The sub-selection of an object field, set by the planner.
         self.selection: SelectionPlan | None = None
+
+
+def output_coercion(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The leaf type's `coerce_output_value`; for a strawberry enum, a member's name by
+    one dict lookup first.
+
+    strawberry's enum type finds a member's name by comparing its value with each of
+    the type's values (`.value` is a descriptor on Enum: ~1 µs a member). The names are
+    found here once, by that same comparison; anything that is not a member goes to
+    strawberry's own method, as before.
+    """
+    coerce = leaf.coerce_output_value
+    enum_class = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not _is_enum_class(enum_class):
+        return coerce
+    names: dict[Enum, str] = {}
+    for member in enum_class:
+        for name, value in leaf.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+
+    def by_member(value: Any) -> Any:
+        if type(value) is enum_class:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return coerce(value)
+
+    return by_member
+
+
+def _is_enum_class(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Enum)
 
 
 def _list_item_type(type_: GraphQLOutputType) -> GraphQLOutputType:
