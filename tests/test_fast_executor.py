@@ -153,6 +153,7 @@ ITEMS = [
     item(child=RuntimeError("an exception as the value")),
     item(when=Later(datetime(2025, 1, 3, tzinfo=UTC))),
     item(children=[Child(label="p"), Later(Child(label="q"))]),
+    item(meta=Later({"late": True})),  # JSON takes anything: only the class says awaitable
 ]
 
 
@@ -181,6 +182,8 @@ class Shout(SchemaExtension):
 
 ALL_PLAIN = """name nickname count ratio flag colour colours tags maybeTags grid when meta
   short __typename"""
+COMPILED = """{ items { name nickname count ratio flag colour when meta short __typename
+  child { label n thing { id label __typename } } sureChild { label n } } }"""
 QUERIES = [
     f"{{ items {{ {ALL_PLAIN} }} }}",
     "{ items { n: name m: name nickname @include(if: false) count @skip(if: true) } }",
@@ -198,6 +201,10 @@ QUERIES = [
     "{ first { a: children { label } b: children { n } children { later } } }",
     "{ items { child { ... on Child { label } thing { ... on Named { id } } } } }",
     "{ items { ... on Item { sureChild { ...C } } } } fragment C on Child { label later }",
+    # Selections of leaves and objects only: completed by compiled functions
+    # (execution/compiled.py), every irregular item above sending one back to the loop.
+    COMPILED,
+    "{ sureItems { name sureChild { label n } child { thing { id } } } }",
 ]
 
 
@@ -282,3 +289,24 @@ def test_enum_names_as_strawberry_gives_them(enum_type: str) -> None:
     values = [*Colour, *Level, Level.TOP, "red", "RED", "HIGH", 2, "not a colour", None, [1]]
     for value in values:
         assert outcome(fast, value) == outcome(leaf.coerce_output_value, value), value
+
+
+def test_compiled_selections_answer_and_fall_back() -> None:
+    compiled: list[str] = []
+
+    class Recording(FastExecutionContext):
+        def _plan(self, parent_type: Any, grouped: Any) -> Any:
+            plan = super()._plan(parent_type, grouped)
+            if plan.compiled is not None:
+                compiled.append(plan.type_name)
+            return plan
+
+    answer = run(COMPILED, Recording, [])
+    assert {"Item", "Child", "Thing"} <= set(compiled)
+    assert answer == run(COMPILED, StrawberryGraphQLCoreExecutionContext, [])
+    assert answer["data"]["items"][0]["child"]["thing"] == {
+        "id": "t1",
+        "label": "T",
+        "__typename": "Thing",
+    }
+    assert answer["errors"], "the irregular items were completed the generic way"

@@ -21,17 +21,14 @@ Semantics stay graphql-core's:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
-from enum import Enum
 from typing import Any
-from uuid import UUID
 
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql import GraphQLObjectType, GraphQLOutputType, Undefined
+from restloom.graphql.execution.compiled import compile_selection
 from restloom.graphql.execution.helpers import weak_helpers
 from restloom.graphql.execution.places import Where, path_of
 from restloom.graphql.execution.plancache import PlanCache
@@ -42,11 +39,7 @@ from restloom.graphql.execution.plans import (
     kind_of,
     shape_of,
 )
-
-# Returned by a plain read that graphql-core must redo.
-_IRREGULAR: Any = object()
-# Values whose class says all there is to know: not awaitable, not an exception.
-_SIMPLE = frozenset({str, int, float, bool})
+from restloom.graphql.execution.values import IRREGULAR, PLAIN_CLASSES, SIMPLE, remember_if_plain
 
 # Plans shared between executions of the same operation (see plancache.py).
 PLANS = PlanCache()
@@ -67,7 +60,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Resolver middleware (a schema extension's `resolve`) must see every field.
         self._plain = not getattr(self.middleware_manager, "middlewares", None)
         self._plans: dict[int, tuple[GroupedFieldSet, SelectionPlan]] = {}
-        self.planned_objects = 0  # objects completed by a plan (tests count them)
 
     # --- planning: once per selection set and execution -------------------------------
 
@@ -100,6 +92,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = SelectionPlan(parent_type, [])
         self._plans[id(grouped)] = (grouped, plan)
         plan.fields = [self._plan_field(parent_type, n, d) for n, d in grouped.items()]
+        plan.compiled = compile_selection(plan)
         if shared is not None:  # whole: a plan is only shared once it is complete
             PLANS.put(shared, plan)
         return plan
@@ -128,7 +121,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _complete(self, selection: SelectionPlan, source: Any, path: Where) -> Any:
         """An object's fields: a dict, or an awaitable of it when some field is async."""
-        self.planned_objects += 1
+        compiled = selection.compiled
+        if compiled is not None:
+            completed = compiled(source)
+            if completed is not IRREGULAR:
+                return completed
         results: dict[str, Any] = {}
         pending: list[str] | None = None
         try:
@@ -138,11 +135,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     try:
                         value = plan.read(source, plan.attr)  # type: ignore[misc]
                     except Exception:  # graphql-core's path raises it again, located
-                        value = _IRREGULAR
+                        value = IRREGULAR
                     else:  # a str of String or ID is its own output: no call for it
                         if type(value) is not str or not plan.str_as_is:
                             value = self._leaf(plan, value)
-                    if value is not _IRREGULAR:
+                    if value is not IRREGULAR:
                         results[plan.response_name] = value
                         continue
                     # graphql-core's answer may be awaitable (the read was): below.
@@ -156,7 +153,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     value = self._object_list_field(selection, plan, source, path)
                 elif kind is LEAF_LIST:
                     value = self._leaf_list(plan, source)
-                    if value is _IRREGULAR:
+                    if value is IRREGULAR:
                         value = self._by_graphql_core(selection, plan, source, path)
                 else:
                     value = self._by_graphql_core(selection, plan, source, path)
@@ -184,64 +181,64 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _leaf(self, plan: FieldPlan, value: Any) -> Any:
-        """A leaf field's read value, coerced, or _IRREGULAR."""
+        """A leaf field's read value, coerced, or IRREGULAR."""
         if value is None or value is Undefined:
-            return _IRREGULAR if plan.non_null else None
-        if type(value) in _SIMPLE:  # the commonest case, without a call more
+            return IRREGULAR if plan.non_null else None
+        if type(value) in SIMPLE:  # the commonest case, without a call more
             try:
                 coerced = plan.coerce(value)  # type: ignore[misc]
             except Exception:
-                return _IRREGULAR
-            return _IRREGULAR if coerced is None or coerced is Undefined else coerced
+                return IRREGULAR
+            return IRREGULAR if coerced is None or coerced is Undefined else coerced
         return self._coerce(plan, value)
 
     def _coerce(self, plan: FieldPlan, value: Any) -> Any:
-        if type(value) not in _SIMPLE and not self._settled(value):
-            return _IRREGULAR
+        if type(value) not in SIMPLE and not self._settled(value):
+            return IRREGULAR
         try:
             coerced = plan.coerce(value)  # type: ignore[misc]
         except Exception:  # graphql-core reports it as it always has
-            return _IRREGULAR
+            return IRREGULAR
         if coerced is None or coerced is Undefined:
-            return _IRREGULAR
+            return IRREGULAR
         return coerced
 
     def _settled(self, value: Any) -> bool:
         """Neither an exception nor awaitable: a value to complete as it is."""
-        if type(value) in _PLAIN_CLASSES:
+        if type(value) in PLAIN_CLASSES:
             return True
         if isinstance(value, Exception) or self.is_awaitable(value):
             return False
-        _remember_if_plain(type(value))
+        remember_if_plain(type(value))
         return True
 
     def _leaf_list(self, plan: FieldPlan, source: Any) -> Any:
         items = self._read_list(plan, source)
-        if items is None or items is _IRREGULAR:
+        if items is None or items is IRREGULAR:
             return items
         completed = []
         for item in items:
             if item is None or item is Undefined:
                 if plan.item_non_null:
-                    return _IRREGULAR
+                    return IRREGULAR
                 completed.append(None)
                 continue
             value = self._coerce(plan, item)
-            if value is _IRREGULAR:
-                return _IRREGULAR
+            if value is IRREGULAR:
+                return IRREGULAR
             completed.append(value)
         return completed
 
     def _read_list(self, plan: FieldPlan, source: Any) -> Any:
-        """The list a list field holds, None for a null, or _IRREGULAR."""
+        """The list a list field holds, None for a null, or IRREGULAR."""
         try:
             value = plan.read(source, plan.attr)  # type: ignore[misc]
         except Exception:
-            return _IRREGULAR
+            return IRREGULAR
         if value is None or value is Undefined:
-            return _IRREGULAR if plan.non_null else None
+            return IRREGULAR if plan.non_null else None
         if type(value) is not list and type(value) is not tuple:
-            return _IRREGULAR  # other iterables, async ones: graphql-core's path
+            return IRREGULAR  # other iterables, async ones: graphql-core's path
         return value
 
     def _regular_object(self, plan: FieldPlan, value: Any) -> bool:
@@ -285,7 +282,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items = self._read_list(plan, source)
         if items is None:
             return None
-        if items is _IRREGULAR or not self._regular_items(plan, items):
+        if items is IRREGULAR or not self._regular_items(plan, items):
             return self._by_graphql_core(selection, plan, source, path)
         field_path = (path, plan.response_name, selection.type_name)
         try:
@@ -356,24 +353,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:
             self.handle_field_error(error, return_type, details, path)
             return None
-
-
-# Classes whose instances are never awaitable nor exceptions, so the class alone says
-# a value is settled (graphql-core's checks look for `__await__` on each instance, which
-# for a strawberry object walks its classes and fails: 6% of an executed query). Only
-# the schema's object types, enums and the usual scalar values join: few, bounded.
-_PLAIN_CLASSES: set[type] = {datetime, date, time, Decimal, UUID}
-_MAX_PLAIN_CLASSES = 1024
-
-
-def _remember_if_plain(cls: type) -> None:
-    if (
-        (hasattr(cls, "__strawberry_definition__") or issubclass(cls, Enum))
-        and not issubclass(cls, BaseException)
-        and not hasattr(cls, "__await__")
-        and len(_PLAIN_CLASSES) < _MAX_PLAIN_CLASSES
-    ):
-        _PLAIN_CLASSES.add(cls)
 
 
 # Never awaitable: skip the check for the commonest completed values.
