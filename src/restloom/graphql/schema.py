@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext, Info
 
 from graphql import GraphQLError
@@ -159,6 +161,25 @@ class Mutation:
     )
 
 
+class CachedNameConverter(NameConverter):
+    """strawberry's GraphQL names, each worked out once.
+
+    Argument conversion asks for the name of every argument of a field on every call
+    of its resolver (`to_camel_case` each time: 1.5% of the nested query's CPU). The
+    names are the schema's own Python names, so the cache is as small as the schema.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = super().apply_naming_config(name)
+        return found
+
+
 class GatewaySchema(strawberry.Schema):
     hide_suggestions: bool = True
     document_gate: DocumentGate | None = None  # the limits and their document cache
@@ -224,6 +245,7 @@ def build_schema(
         # Plain reads (leaves, objects, lists of them) complete by a per-selection plan
         # instead of graphql-core's per-field machinery (graphql/execution/).
         execution_context_class=FastExecutionContext,
+        config=StrawberryConfig(name_converter=CachedNameConverter()),
     )
     schema.hide_suggestions = not field_suggestions
     schema.document_gate = gate
