@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 
 from restloom.upstream.errors import FailureKind, UpstreamError
+from restloom.upstream.urls import query_string
 
 Params = tuple[tuple[str, str], ...]
 
@@ -90,7 +90,7 @@ def ttl_for_response(headers: Mapping[str, str], ttl: float, honour: bool) -> fl
 
 def normalised_query(params: Params) -> str:
     # Sorted by name only: the order of repeated names can matter to an upstream.
-    return urlencode(sorted(params, key=lambda pair: pair[0]))
+    return query_string(sorted(params, key=lambda pair: pair[0]))
 
 
 def replayable_headers(headers: Mapping[str, str]) -> dict[str, str]:

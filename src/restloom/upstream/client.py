@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import orjson
@@ -37,6 +36,7 @@ from restloom.upstream.responses import (
     refuse_redirect,
 )
 from restloom.upstream.retry import retry_after
+from restloom.upstream.urls import query_string
 
 # Importable from here as before the split (app, graphql, tests use these names).
 __all__ = [
@@ -190,7 +190,7 @@ class UpstreamClient:
         method = call.method
         url = self.base_url + call.path
         if call.params:
-            url += "?" + urlencode(call.params)
+            url += "?" + query_string(call.params)
         headers = self._headers(caller, call.credential)
         if call.extra_headers:
             headers.update(call.extra_headers)

@@ -9,8 +9,10 @@ the second line, for ids that come from anywhere else (an upstream's own answer)
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from restloom.upstream.errors import Unsupported
 from restloom.upstream.profile import Profile
@@ -157,3 +159,26 @@ def members_are_filtered(profile: Profile) -> bool:
     # A predicate, asked by the cost walk too: an absent member list is not filtered (the
     # path builders refuse it).
     return "members" in profile.paths and profile.template("members").parent_param is not None
+
+
+# What `urlencode` leaves as it is: ASCII letters, digits and `_.-~` (its quote_plus
+# quotes everything else, a space as `+`).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def query_string(params: Iterable[tuple[str, str]]) -> str:
+    """`urlencode(params)`; without its quoting calls when nothing needs quoting.
+
+    The usual query (`page=1&per_page=10&sort=created_at`) needs none, and urlencode's
+    quote call per name and value was 2% of the nested query's CPU (~29 upstream calls).
+    Whether a character is quoted does not depend on its neighbours, so one match over
+    all names and values together tells.
+    """
+    pairs = tuple(params)
+    try:
+        plain = _UNQUOTED.fullmatch("".join([name + value for name, value in pairs]))
+    except TypeError:  # not str: urlencode's str() of it
+        plain = None
+    if plain is None:
+        return urlencode(pairs)
+    return "&".join([name + "=" + value for name, value in pairs])
