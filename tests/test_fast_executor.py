@@ -14,7 +14,7 @@ from typing import Annotated, Any, NewType
 
 import pytest
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -209,14 +209,26 @@ QUERIES = [
 
 
 def run(query: str, context: type, extensions: list[Any]) -> dict[str, Any]:
+    """The query's answer, run twice: the same document (ParserCache, as the gateway's
+    document cache gives it) reuses its plans, compiled where they can be."""
     schema = strawberry.Schema(
-        query=Query, extensions=extensions, execution_context_class=context, config=CONFIG
+        query=Query,
+        extensions=[*extensions, ParserCache],
+        execution_context_class=context,
+        config=CONFIG,
     )
-    result = asyncio.run(schema.execute(query, variable_values={"yes": True}))
-    return {
-        "data": result.data,
-        "errors": [(e.message, e.path, e.locations) for e in result.errors or []],
-    }
+
+    def answer() -> dict[str, Any]:
+        result = asyncio.run(schema.execute(query, variable_values={"yes": True}))
+        return {
+            "data": result.data,
+            "errors": [(e.message, e.path, e.locations) for e in result.errors or []],
+        }
+
+    first = answer()
+    second = answer()
+    assert first == second, "the plan loop and the compiled completers answer alike"
+    return second
 
 
 class Counting(FastExecutionContext):
@@ -294,11 +306,17 @@ def test_enum_names_as_strawberry_gives_them(enum_type: str) -> None:
 def test_compiled_selections_answer_and_fall_back() -> None:
     compiled: list[str] = []
 
+    def walk(plan: Any) -> None:
+        if plan.compiled is not None:
+            compiled.append(plan.type_name)
+        for field in plan.fields:
+            if field.selection is not None:
+                walk(field.selection)
+
     class Recording(FastExecutionContext):
         def _plan(self, parent_type: Any, grouped: Any) -> Any:
             plan = super()._plan(parent_type, grouped)
-            if plan.compiled is not None:
-                compiled.append(plan.type_name)
+            walk(plan)
             return plan
 
     answer = run(COMPILED, Recording, [])

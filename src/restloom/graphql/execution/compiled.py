@@ -60,6 +60,21 @@ def coerce_leaf(value: Any, coerce: Callable[[Any], Any]) -> Any:
     return coerced
 
 
+def compile_plan(selection: SelectionPlan) -> None:
+    """Compile `selection` and every selection below it, each once.
+
+    Compiling a selection costs 0.2-0.7 ms, more than it saves in one execution of a
+    100-item page (~0.14 ms), so the executor asks for it when a kept plan is used again.
+    """
+    if selection.compile_tried:
+        return
+    selection.compile_tried = True
+    for plan in selection.fields:
+        if plan.selection is not None:
+            compile_plan(plan.selection)  # first: a selection compiles over compiled ones
+    selection.compiled = compile_selection(selection)
+
+
 def compile_selection(selection: SelectionPlan) -> Completer | None:
     """The selection's completer, or None when one of its fields needs the loop."""
     names: dict[str, Any] = {

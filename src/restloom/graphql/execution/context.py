@@ -28,7 +28,7 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql import GraphQLObjectType, GraphQLOutputType, Undefined
-from restloom.graphql.execution.compiled import compile_selection
+from restloom.graphql.execution.compiled import compile_plan
 from restloom.graphql.execution.helpers import weak_helpers
 from restloom.graphql.execution.places import Where, path_of
 from restloom.graphql.execution.plancache import PlanCache
@@ -87,12 +87,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         plan = PLANS.get(shared) if shared is not None else None
         if plan is not None:
+            compile_plan(plan)  # a kept plan used again: worth compiling (once)
             self._plans[id(grouped)] = (grouped, plan)
             return plan
         plan = SelectionPlan(parent_type, [])
         self._plans[id(grouped)] = (grouped, plan)
         plan.fields = [self._plan_field(parent_type, n, d) for n, d in grouped.items()]
-        plan.compiled = compile_selection(plan)
         if shared is not None:  # whole: a plan is only shared once it is complete
             PLANS.put(shared, plan)
         return plan

@@ -207,15 +207,16 @@ def _list_item_type(type_: GraphQLOutputType) -> GraphQLOutputType:
 class SelectionPlan:
     """The fields of one selection set on one object type, in response order."""
 
-    __slots__ = ("compiled", "fields", "parent_type", "type_name")
+    __slots__ = ("compile_tried", "compiled", "fields", "parent_type", "type_name")
 
     def __init__(self, parent_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.parent_type = parent_type
         self.type_name = parent_type.name
         self.fields = fields
-        # The straight-line completer of the regular case (compiled.py), once fields
-        # are planned; None: the fields need the loop.
+        # The straight-line completer of the regular case (compiled.py), once the plan
+        # is used again; None: not yet, or the fields need the loop.
         self.compiled: Callable[[Any], Any] | None = None
+        self.compile_tried = False
 
 
 def kind_of(shape: Shape | None, field_details: FieldDetailsList) -> Kind:
