@@ -109,12 +109,14 @@ def _field(plan: FieldPlan, index: int, names: dict[str, Any], type_name: str) -
         if read is None:
             return None
         names[f"coerce_{index}"] = plan.coerce
-        # A str of String or ID is its own output; the null test comes first otherwise.
-        as_is = ["if type(value) is str:", "    pass", "el"] if plan.str_as_is else [""]
+        null_test = "if value is None or value is Undefined:"
+        if plan.str_as_is:  # a str of String or ID is its own output
+            head = ["if type(value) is str:", "    pass", "el" + null_test]
+        else:
+            head = [null_test]
         return [
             f"value = {read}",
-            *as_is[:-1],
-            as_is[-1] + "if value is None or value is Undefined:",
+            *head,
             "    return IRREGULAR" if plan.non_null else "    value = None",
             "else:",
             f"    value = coerce_leaf(value, coerce_{index})",

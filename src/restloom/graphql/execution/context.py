@@ -16,6 +16,10 @@ Semantics stay graphql-core's:
   null propagation, error paths and locations are the same.
 - Non-plain fields go through `execute_field`; resolver middleware or deferred
   delivery turn the whole thing off.
+
+A kept plan used again also gets compiled completers for its selections of leaves and
+objects (`compiled.py`): one function per selection for the regular case, with this
+loop as the way back for anything else.
 """
 
 from __future__ import annotations
