@@ -38,8 +38,17 @@ class LoopOnly(FastExecutionContext):
 
     def _plan(self, parent_type: Any, grouped: Any) -> Any:
         plan = super()._plan(parent_type, grouped)
-        plan.compiled = None
+        _uncompile(plan)
         return plan
+
+
+def _uncompile(selection: Any) -> None:
+    """The selection and those below it completed by the loop, now and on later runs."""
+    selection.compiled = None
+    selection.compile_tried = True
+    for field in selection.fields:
+        if field.selection is not None:
+            _uncompile(field.selection)
 
 
 @strawberry.type
