@@ -41,7 +41,7 @@ from typing import Any
 
 from graphql import Undefined
 from restloom.graphql.execution.plans import FieldPlan, Kind, SelectionPlan
-from restloom.graphql.execution.values import IRREGULAR, PLAIN_CLASSES, SIMPLE
+from restloom.graphql.execution.values import IRREGULAR, PLAIN_CLASSES, SIMPLE, scalar_output
 
 Completer = Callable[[Any], Any]
 
@@ -51,13 +51,7 @@ def coerce_leaf(value: Any, coerce: Callable[[Any], Any]) -> Any:
     cls = type(value)
     if cls not in SIMPLE and cls not in PLAIN_CLASSES:
         return IRREGULAR  # maybe awaitable or an exception: the generic way finds out
-    try:
-        coerced = coerce(value)
-    except Exception:
-        return IRREGULAR
-    if coerced is None or coerced is Undefined:
-        return IRREGULAR
-    return coerced
+    return scalar_output(coerce, value)
 
 
 def compile_plan(selection: SelectionPlan) -> None:

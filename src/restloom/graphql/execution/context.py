@@ -43,7 +43,13 @@ from restloom.graphql.execution.plans import (
     kind_of,
     shape_of,
 )
-from restloom.graphql.execution.values import IRREGULAR, PLAIN_CLASSES, SIMPLE, remember_if_plain
+from restloom.graphql.execution.values import (
+    IRREGULAR,
+    PLAIN_CLASSES,
+    SIMPLE,
+    remember_if_plain,
+    scalar_output,
+)
 
 # Plans shared between executions of the same operation (see plancache.py).
 PLANS = PlanCache()
@@ -188,24 +194,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A leaf field's read value, coerced, or IRREGULAR."""
         if value is None or value is Undefined:
             return IRREGULAR if plan.non_null else None
-        if type(value) in SIMPLE:  # the commonest case, without a call more
-            try:
-                coerced = plan.coerce(value)  # type: ignore[misc]
-            except Exception:
-                return IRREGULAR
-            return IRREGULAR if coerced is None or coerced is Undefined else coerced
+        if type(value) in SIMPLE:  # the commonest case, without the settled check
+            return scalar_output(plan.coerce, value)  # type: ignore[arg-type]
         return self._coerce(plan, value)
 
     def _coerce(self, plan: FieldPlan, value: Any) -> Any:
         if type(value) not in SIMPLE and not self._settled(value):
             return IRREGULAR
-        try:
-            coerced = plan.coerce(value)  # type: ignore[misc]
-        except Exception:  # graphql-core reports it as it always has
-            return IRREGULAR
-        if coerced is None or coerced is Undefined:
-            return IRREGULAR
-        return coerced
+        return scalar_output(plan.coerce, value)  # type: ignore[arg-type]
 
     def _settled(self, value: Any) -> bool:
         """Neither an exception nor awaitable: a value to complete as it is."""

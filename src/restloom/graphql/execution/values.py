@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
+
+from graphql import Undefined
 
 # Returned by a plain read that graphql-core must redo.
 IRREGULAR: Any = object()
@@ -29,3 +32,16 @@ def remember_if_plain(cls: type) -> None:
         and len(PLAIN_CLASSES) < _MAX_PLAIN_CLASSES
     ):
         PLAIN_CLASSES.add(cls)
+
+
+def scalar_output(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """A settled leaf value through its scalar's `coerce`, or IRREGULAR when the scalar
+    refuses it (raises, or gives null): graphql-core's path then reports it as it always
+    has."""
+    try:
+        coerced = coerce(value)
+    except Exception:
+        return IRREGULAR
+    if coerced is None or coerced is Undefined:
+        return IRREGULAR
+    return coerced
