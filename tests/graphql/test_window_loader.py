@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from strawberry.dataloader import DataLoader
 
 from restloom.graphql import loaders as loaders_module
 from restloom.graphql.loaders import WindowKey, WindowLoader
@@ -81,7 +82,7 @@ async def test_each_window_answers_as_soon_as_it_is_in(upstream: Upstream) -> No
     assert loader.settled(keys[0]) is None
 
 
-async def test_the_last_answer_and_settled_resume_in_the_same_iteration(
+async def test_the_last_list_caller_runs_first_then_every_caller_at_once(
     upstream: Upstream,
 ) -> None:
     loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
@@ -106,11 +107,80 @@ async def test_the_last_answer_and_settled_resume_in_the_same_iteration(
     for _ in range(10):  # one loop iteration at a time
         await asyncio.sleep(0)
         seen.append(set(order))
-    # The iteration in which the last list came in is the one in which both ask for
-    # their children: the children's loads fall into one batch.
-    first_with_b = next(snapshot for snapshot in seen if "b in" in snapshot)
-    assert first_with_b == {"a in", "b in", "a children", "b children"}
+    first_with_b = next(i for i, snapshot in enumerate(seen) if "b in" in snapshot)
+    # The last list's caller runs alone first (it hands in the last children's ids),
+    assert seen[first_with_b] == {"a in", "b in"}
+    # then every caller asks for its children in one iteration: one batch of loads.
+    assert seen[first_with_b + 1] == {"a in", "b in", "a children", "b children"}
     await asyncio.gather(*runs)
+
+
+class Users:
+    """A batch lookup of users that records each call and what had happened by then."""
+
+    def __init__(self, order: list[str], error: Exception | None = None) -> None:
+        self.order = order
+        self.error = error
+        self.lookups: list[tuple[list[str], set[str]]] = []
+
+    async def load_fn(self, ids: list[str]) -> list[dict[str, str]]:
+        self.lookups.append((ids, set(self.order)))
+        if self.error is not None:
+            raise self.error
+        return [{"id": i} for i in ids]
+
+
+async def run_member_lists(
+    upstream: Upstream, users: Users, children: dict[str, list[str]], chunk: int
+) -> dict[str, list[object]]:
+    """Three member lists answered one by one, each handing its users' ids to the prefetch."""
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    user_loader: DataLoader[str, dict[str, str]] = DataLoader(load_fn=users.load_fn)
+    got: dict[str, list[object]] = {}
+
+    async def member_list(name: str) -> None:
+        k = key(name)
+        await loader.load(k)
+        users.order.append(f"{name} in")
+        settled = loader.settled(k)
+        if settled is not None:
+            prefetch = loader.prefetch(k, user_loader, chunk)
+            assert prefetch is not None
+            prefetch.add(children[name])
+            await settled
+        users.order.append(f"{name} children")
+        loads = [user_loader.load(child) for child in children[name]]
+        got[name] = list(await asyncio.gather(*loads, return_exceptions=True))
+
+    runs = [asyncio.ensure_future(member_list(name)) for name in children]
+    await ticks()
+    for n, name in enumerate(children):
+        upstream.answer(key(name), window(n))
+        await ticks()
+    await asyncio.gather(*runs)
+    return got
+
+
+async def test_full_chunks_go_at_once_and_the_rest_before_the_siblings_resume(
+    upstream: Upstream,
+) -> None:
+    users = Users([])
+    children = {"a": ["1", "2"], "b": ["2", "3", "4"], "c": ["4", "5"]}
+    got = await run_member_lists(upstream, users, children, chunk=3)
+    assert [ids for ids, _ in users.lookups] == [["1", "2", "3"], ["4", "5"]]
+    # A full chunk as soon as b's list filled it, while c's list was still out;
+    assert users.lookups[0][1] == {"a in", "b in"}
+    # the rest with c's ids, before any caller resumed to load its children.
+    assert users.lookups[1][1] == {"a in", "b in", "c in"}
+    assert got == {name: [{"id": i} for i in ids] for name, ids in children.items()}
+
+
+async def test_a_failed_lookup_fails_each_of_its_users(upstream: Upstream) -> None:
+    users = Users([], error=RuntimeError("upstream down"))
+    got = await run_member_lists(upstream, users, {"a": ["1"], "b": ["2"], "c": ["3"]}, chunk=2)
+    assert [ids for ids, _ in users.lookups] == [["1", "2"], ["3"]]
+    for results in got.values():
+        assert [str(error) for error in results] == ["upstream down"]
 
 
 async def test_a_lone_window_and_repeats(upstream: Upstream) -> None:

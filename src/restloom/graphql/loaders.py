@@ -4,18 +4,19 @@ Both batch what one tick of resolvers asks for. Windows go through a loader
 too: when 25 organizations each want their members, the 25 member pages are
 fetched together, and the users they reference are asked for in as few batch
 lookups as their number needs: each full batch as soon as the lists in hold enough
-new users (`WindowLoader.prefetch`), the rest once the last list is in
-(`WindowLoader.settled`).
+new users (`WindowLoader.prefetch`), the rest as soon as the last list is in, before
+the callers waiting for it (`WindowLoader.settled`) resume.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
+from strawberry.exceptions import WrongNumberOfResultsReturned
 
 from restloom.upstream.api import ListQuery, fetch_many
 from restloom.upstream.client import Exchange
@@ -41,41 +42,97 @@ class Loaders:
 
 class ChunkPrefetch:
     """Child ids (the members' users) of a batch's windows, gathered as each window
-    arrives: whenever `chunk` new ones are waiting, they are loaded at once, so a full
-    batch lookup goes upstream while slower sibling windows still travel. The rest wait
-    for the batch's last window, and are loaded with it by the callers themselves."""
+    arrives: whenever `chunk` new ones are waiting, they are fetched at once, so a full
+    batch lookup goes upstream while slower sibling windows still travel. The rest go
+    with the last ids handed in once every window is in, before the callers waiting
+    for `settled` resume. A window whose caller hands nothing in (it failed) leaves the
+    rest to those callers' own loads."""
 
-    __slots__ = ("_asked", "_chunk", "_loader", "_waiting")
+    __slots__ = (
+        "_adds",
+        "_asked",
+        "_chunk",
+        "_loader",
+        "_lookups",
+        "_waiting",
+        "_windows",
+        "all_in",
+    )
 
-    def __init__(self, loader: DataLoader[str, Record], chunk: int) -> None:
+    def __init__(self, loader: DataLoader[str, Record], chunk: int, windows: int) -> None:
         self._loader = loader
         self._chunk = chunk
+        self._windows = windows  # how many callers hand ids in, one window each
+        self.all_in = False  # every window of the batch is in (set by the batch)
+        self._adds = 0
         self._asked: set[str] = set()
         self._waiting: list[str] = []
+        self._lookups: list[asyncio.Task[None]] = []  # the loop holds tasks weakly
 
     def add(self, ids: Iterable[str]) -> None:
+        """One window's children, handed in by its caller."""
+        self._adds += 1
         for child in ids:
             if child not in self._asked:
                 self._asked.add(child)
                 self._waiting.append(child)
         while len(self._waiting) >= self._chunk:
             chunk, self._waiting = self._waiting[: self._chunk], self._waiting[self._chunk :]
-            # The loader keeps each future: the callers' own loads of these ids get them
-            # (and await them), so nothing is asked for twice.
-            for child in chunk:
-                self._loader.load(child)
+            self._fetch(chunk)
+        if self._waiting and self.all_in and self._adds >= self._windows:
+            rest, self._waiting = self._waiting, []
+            self._fetch(rest)
+
+    def _fetch(self, ids: list[str]) -> None:
+        """One batch lookup, started now rather than at the loader's next dispatch (two
+        loop turns later, behind every caller already woken). The loader's cache holds
+        each id's future, so the callers' own loads get them and nothing is asked twice."""
+        loader = self._loader
+        loop = asyncio.get_running_loop()
+        wanted: list[str] = []
+        futures: list[asyncio.Future[Record]] = []
+        for child in ids:
+            known = loader.cache_map.get(child)
+            if known is not None and not known.cancelled():
+                continue
+            future: asyncio.Future[Record] = loop.create_future()
+            loader.cache_map.set(child, future)
+            wanted.append(child)
+            futures.append(future)
+        if wanted:
+            self._lookups.append(loop.create_task(_answer(loader.load_fn(wanted), futures)))
+
+
+async def _answer(
+    lookup: Awaitable[Sequence[Record | BaseException]], futures: list[asyncio.Future[Record]]
+) -> None:
+    """A batch lookup's answers to their futures, as strawberry's DataLoader hands them."""
+    try:
+        values: Sequence[Record | BaseException] = list(await lookup)
+        if len(values) != len(futures):
+            raise WrongNumberOfResultsReturned(expected=len(futures), received=len(values))
+    except Exception as error:  # every id of the lookup fails with it
+        values = [error] * len(futures)
+    for future, value in zip(futures, values, strict=True):
+        if future.cancelled():
+            continue
+        if isinstance(value, BaseException):
+            future.set_exception(value)
+        else:
+            future.set_result(value)
 
 
 class _WindowBatch:
     """The windows asked for in one tick, and when the last of them is in."""
 
-    __slots__ = ("futures", "keys", "pending", "prefetches", "settled", "tasks")
+    __slots__ = ("all_in", "futures", "keys", "pending", "prefetches", "settled", "tasks")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.keys: list[WindowKey] = []
         self.futures: list[asyncio.Future[Window]] = []
         self.tasks: list[asyncio.Task[Window]] = []
         self.pending = 0
+        self.all_in = False  # every window answered; `settled` follows one loop turn later
         self.settled: asyncio.Future[None] = loop.create_future()
         self.prefetches: dict[DataLoader[str, Record], ChunkPrefetch] = {}  # by loader
 
@@ -131,7 +188,11 @@ class WindowLoader:
             return None
         prefetch = batch.prefetches.get(loader)
         if prefetch is None:
-            prefetch = batch.prefetches[loader] = ChunkPrefetch(loader, chunk)
+            # No reference back to the batch: a cycle would keep the request's
+            # objects until the collector's next pass.
+            prefetch = ChunkPrefetch(loader, chunk, len(batch.keys))
+            prefetch.all_in = batch.all_in
+            batch.prefetches[loader] = prefetch
         return prefetch
 
     def clear_all(self) -> None:
@@ -186,8 +247,16 @@ def _resolve(batch: _WindowBatch, index: int, outcome: Window | BaseException | 
             future.set_result(outcome)  # type: ignore[arg-type]
     batch.pending -= 1
     if batch.pending == 0:
-        # In the same callback as the last window's answer: its caller and every
-        # sibling waiting on `settled` resume in the same loop iteration.
+        batch.all_in = True
+        for prefetch in batch.prefetches.values():
+            prefetch.all_in = True
+        # The last window's caller runs first: it starts the batch lookup of the children
+        # still waiting (`ChunkPrefetch`) before the siblings waiting on `settled` resume.
+        asyncio.get_running_loop().call_soon(_settle, batch)
+
+
+def _settle(batch: _WindowBatch) -> None:
+    if not batch.settled.done():
         batch.settled.set_result(None)
 
 

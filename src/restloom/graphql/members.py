@@ -124,11 +124,12 @@ class OrganizationMemberConnection:
 async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMemberEdge]) -> None:
     """Load every member's user up front, in batches shared with the sibling lists'.
 
-    Asked for once every member list of the batch is in (the caller waits for that),
-    so every organization asks in the same tick and the users not already asked for
-    (`ChunkPrefetch` sends each full batch lookup as soon as the lists in fill one) go
-    in the last batch lookup. Edges then resolve without an awaitable each, which is
-    most of the cost of a big list.
+    Asked for once every member list of the batch is in (the caller waits for that).
+    By then `ChunkPrefetch` has asked for every user of the lists whose callers handed
+    it their ids (each full batch lookup as soon as the lists in filled one, the rest
+    when the last list came in), so these loads mostly find their futures waiting.
+    Edges then resolve without an awaitable each, which is most of the cost of a big
+    list.
     """
     loader = info.context.loaders.objects("users")
     # The loads' futures, awaited one by one: a few batches answer them all (most are

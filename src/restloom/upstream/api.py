@@ -21,6 +21,7 @@ from restloom.upstream.exchange import Exchange
 from restloom.upstream.pages import Page, Record
 from restloom.upstream.profile import BatchStyle, IdType, Profile, SortStyle
 from restloom.upstream.shapes import PageRead, checked, object_of, read_object
+from restloom.upstream.together import together
 from restloom.upstream.urls import (
     auth_path,
     collection_path,
@@ -203,7 +204,7 @@ async def _fetch_many(ex: Exchange, collection: str, ids: list[str]) -> list[Rec
         return await _fetch_each(ex, collection, ids)
     found: dict[str, Record] = {}
     chunks = [ids[i : i + step] for i in range(0, len(ids), step)]
-    for records in await asyncio.gather(*(_fetch_chunk(ex, collection, c) for c in chunks)):
+    for records in await together([_fetch_chunk(ex, collection, c) for c in chunks]):
         found.update((str(r.get("id")), r) for r in records)
     request_id = ex.caller.request_id
     return [found.get(i) or not_found(collection, i, request_id) for i in ids]

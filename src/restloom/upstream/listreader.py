@@ -9,29 +9,11 @@ list (the first page is then read to learn the total, if no other page told it).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
-
 from restloom.upstream.api import ListQuery, fetch_page
 from restloom.upstream.client import Exchange
 from restloom.upstream.errors import UpstreamError
 from restloom.upstream.pages import Page, Record, plan_pages
-
-T = TypeVar("T")
-
-
-async def together(awaitables: list[Awaitable[T]]) -> list[T]:
-    """Every awaitable, concurrently; a lone one (the usual case) awaited in place.
-
-    `gather` wraps each in a task that first runs on a later loop iteration: for the one
-    read most lists need, that only delays its upstream call (behind every sibling list's
-    own setting-up, when 25 lists are loaded together).
-    """
-    if len(awaitables) == 1:
-        return [await awaitables[0]]
-    return list(await asyncio.gather(*awaitables))
-
+from restloom.upstream.together import together
 
 # Ids longer than this are not carried in cursors nor used to realign (hostile upstreams).
 MAX_ID_LENGTH = 200

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from restloom.upstream.anchors import Anchor, locate
 from restloom.upstream.api import ListQuery
 from restloom.upstream.client import Exchange
-from restloom.upstream.listreader import ListReader, item_id, together
+from restloom.upstream.listreader import ListReader, item_id
 from restloom.upstream.pages import Record
+from restloom.upstream.together import together
 
 
 @dataclass(frozen=True)
