@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from restloom.config import ConfigError, Settings
 from restloom.serving import (
     WORKER_SETTINGS,
+    YOUNG_COLLECTION_THRESHOLD,
     app_from_environment,
     for_workers,
     settings_for_workers,
@@ -34,8 +35,10 @@ BASE_ENV = {"RESTLOOM_CURSOR_SECRET": "test-cursor-secret", "RESTLOOM_STARTUP_CH
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def revealed(settings: Settings) -> dict[str, object]:
@@ -68,6 +71,7 @@ def test_the_worker_factory_builds_the_app_and_freezes_start_up_garbage(
     app = app_from_environment()
     assert isinstance(app, Starlette)
     assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
 
 
 async def test_two_workers_serve_with_a_cache_each(
