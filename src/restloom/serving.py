@@ -26,11 +26,11 @@ WORKER_SETTINGS = "_RESTLOOM_WORKER_SETTINGS"
 
 log = logging.getLogger("restloom.serve")
 
-# A request's objects die with it, by reference count (tests/test_garbage.py). At the
-# collector's default of 700 new objects, the nested benchmark query paid ~4.4 young
-# collections of 0.1-0.5 ms each, mid-request, on its critical path; at this threshold
-# none ran in 160 of them. What does form cycles (an error's traceback: ~110 objects)
-# waits longer, and a pass over it stays bounded by this many objects.
+# A request's objects die with it, by reference count (tests/graphql/test_no_cycles.py).
+# At the collector's default of 700 new objects, the nested benchmark query paid ~4.4
+# young collections of 0.1-0.5 ms each, mid-request, on its critical path; at this
+# threshold none ran in 160 of them. What does form cycles (an error's traceback: ~110
+# objects) waits longer, and a pass over it stays bounded by this many objects.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
