@@ -125,7 +125,16 @@ async def _answer(
 class _WindowBatch:
     """The windows asked for in one tick, and when the last of them is in."""
 
-    __slots__ = ("all_in", "futures", "keys", "pending", "prefetches", "settled", "tasks")
+    __slots__ = (
+        "all_in",
+        "futures",
+        "keys",
+        "pending",
+        "prefetches",
+        "settled",
+        "started",
+        "tasks",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.keys: list[WindowKey] = []
@@ -133,6 +142,7 @@ class _WindowBatch:
         self.tasks: list[asyncio.Task[Window]] = []
         self.pending = 0
         self.all_in = False  # every window answered; `settled` follows one loop turn later
+        self.started = False  # its loads are out (`dispatch_now` may start it early)
         self.settled: asyncio.Future[None] = loop.create_future()
         self.prefetches: dict[DataLoader[str, Record], ChunkPrefetch] = {}  # by loader
 
@@ -199,17 +209,26 @@ class WindowLoader:
         """Later loads fetch again (after a write); loads in flight still answer."""
         self._cache.clear()
 
+    def dispatch_now(self) -> None:
+        """Start the loads asked for so far in this turn, not the next: for a caller that
+        has asked for all of them (`members.load_members_ahead`). Their tasks run before
+        anything the caller does after its next `await`."""
+        batch = self._open
+        if batch is None:
+            return
+        self._open = None
+        if self._begin(batch):
+            self._start_tasks(batch)
+
     def _schedule(self, batch: _WindowBatch) -> None:
-        batch.tasks.append(asyncio.get_running_loop().create_task(self._dispatch(batch)))
+        if not batch.started:
+            batch.tasks.append(asyncio.get_running_loop().create_task(self._dispatch(batch)))
 
     async def _dispatch(self, batch: _WindowBatch) -> None:
         if self._open is batch:  # closed: later loads go into a new batch
             self._open = None
-        if all(future.cancelled() for future in batch.futures):
-            return  # nobody waits for these any more
-        for future in batch.futures:
-            future.add_done_callback(partial(_cancel_when_unwanted, batch))
-        batch.pending = len(batch.keys)
+        if not self._begin(batch):
+            return
         if batch.pending == 1:
             # A lone window is loaded in this task: its upstream call goes out now,
             # not a loop iteration later from a task of its own.
@@ -219,8 +238,25 @@ class WindowLoader:
                 outcome = error
             _resolve(batch, 0, outcome)
             return
+        self._start_tasks(batch)
+
+    def _begin(self, batch: _WindowBatch) -> bool:
+        """Mark `batch` started; False when nobody waits for its windows any more."""
+        if batch.started:
+            return False
+        batch.started = True
+        if all(future.cancelled() for future in batch.futures):
+            return False  # nobody waits for these any more
+        for future in batch.futures:
+            future.add_done_callback(partial(_cancel_when_unwanted, batch))
+        batch.pending = len(batch.keys)
+        return True
+
+    def _start_tasks(self, batch: _WindowBatch) -> None:
+        """A task per window, each answering its caller as soon as it is in."""
+        loop = asyncio.get_running_loop()
         for index, key in enumerate(batch.keys):
-            task = asyncio.get_running_loop().create_task(self._load(key))
+            task = loop.create_task(self._load(key))
             task.add_done_callback(partial(_task_done, batch, index))
             batch.tasks.append(task)
 

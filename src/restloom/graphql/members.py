@@ -7,6 +7,7 @@ the sibling organizations' lists.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Generator
 from datetime import datetime
 from enum import Enum
@@ -26,6 +27,8 @@ from restloom.graphql.connections import (
     window_key,
 )
 from restloom.graphql.context import Context
+from restloom.graphql.loaders import WindowKey
+from restloom.graphql.lookahead import field_arguments, lone_field
 from restloom.graphql.relay import PageInfo, page_info
 from restloom.graphql.users import User
 from restloom.upstream import api
@@ -145,6 +148,49 @@ async def _fetch_users(info: Info[Context, None], edges: list[OrganizationMember
                 edge.node = User.from_record(record)
 
 
+def member_window_key(
+    context: Context, organization_id: str, args: ConnectionArgs, updated_after: datetime | None
+) -> WindowKey:
+    query = ListQuery.build("members", parent_id=organization_id, updated_after=iso(updated_after))
+    return window_key(context, query, args)
+
+
+# Where a page of organizations meets its `members` field.
+MEMBERS_PATHS = (("edges", "node", "members"), ("nodes", "members"))
+
+
+async def load_members_ahead(info: Info[Context, None], organization_ids: list[str]) -> None:
+    """Start every organization's member list now that their page is in, and let the
+    calls leave before the organizations are completed.
+
+    Otherwise each list waits for every organization before it to be completed and
+    its `members` resolver to run: 4-5 ms for 25 of them (measured, bench/cold_phases),
+    all on the request's critical path. Only when `members` is certain to run with
+    arguments known now (`lookahead.lone_field`), and they make a valid window: the
+    resolvers then find their windows loading, and anything else is theirs to do (and
+    to report) as before.
+    """
+    field = lone_field(info, *MEMBERS_PATHS) if len(organization_ids) > 1 else None
+    if field is None:
+        return
+    try:
+        values = field_arguments(info, "Organization", field)
+        args = ConnectionArgs(
+            values.get("first"), values.get("after"), values.get("last"), values.get("before")
+        )
+        keys = [
+            member_window_key(info.context, org, args, values.get("updatedAfter"))
+            for org in organization_ids
+        ]
+    except Exception:  # each resolver raises it again, for its own field
+        return
+    windows = info.context.loaders.windows
+    for key in keys:
+        windows.load(key)
+    windows.dispatch_now()
+    await asyncio.sleep(0)  # their tasks send before this resolver's caller goes on
+
+
 async def member_connection(
     info: Info[Context, None],
     organization_id: str,
@@ -152,8 +198,7 @@ async def member_connection(
     updated_after: datetime | None,
 ) -> OrganizationMemberConnection:
     """One window of an organization's members, their users loaded when selected."""
-    query = ListQuery.build("members", parent_id=organization_id, updated_after=iso(updated_after))
-    key = window_key(info.context, query, args)
+    key = member_window_key(info.context, organization_id, args, updated_after)
     window, cursors = await load_window_at(info.context, key)
     # Built as soon as this list is in, while the slower sibling lists still travel.
     edges = [

@@ -21,7 +21,12 @@ from restloom.graphql.connections import (
     sort_of,
 )
 from restloom.graphql.context import Context
-from restloom.graphql.members import MemberRole, OrganizationMemberConnection, member_connection
+from restloom.graphql.members import (
+    MemberRole,
+    OrganizationMemberConnection,
+    load_members_ahead,
+    member_connection,
+)
 from restloom.graphql.relay import (
     NODE_TYPE_NAMES,
     Connection,
@@ -136,7 +141,9 @@ async def resolve_organizations(
         updated_after=iso(updated_after),
     )
     args = ConnectionArgs(first, after, last, before)
-    return await list_connection(info.context, query, args, Organization.from_record)
+    connection = await list_connection(info.context, query, args, Organization.from_record)
+    await load_members_ahead(info, [edge.node.database_id for edge in connection.edges])
+    return connection
 
 
 # --- mutations ----------------------------------------------------------------
