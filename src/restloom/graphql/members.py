@@ -164,7 +164,7 @@ async def load_members_ahead(info: Info[Context, None], organization_ids: list[s
     calls leave before the organizations are completed.
 
     Otherwise each list waits for every organization before it to be completed and
-    its `members` resolver to run: 4-5 ms for 25 of them (measured, bench/cold_phases),
+    its `members` resolver to run: 4-5 ms for 25 of them (marks in the server),
     all on the request's critical path. Only when `members` is certain to run with
     arguments known now (`lookahead.lone_field`), and they make a valid window: the
     resolvers then find their windows loading, and anything else is theirs to do (and
