@@ -182,3 +182,16 @@ async def test_a_bad_cursor_is_each_lists_own_error_and_nothing_is_sent(
     }
     assert [event for event in recorder.events if event[0] == "ahead"] == []
     assert await stats.requests() == 1
+
+
+async def test_lists_already_loading_are_shared_not_read_ahead_again(
+    client: GraphQLClient, stats: SimStats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder(monkeypatch)
+    await stats.reset()
+    half = "organizations(first: 3) { nodes { members(first: 2) { nodes { email } } } }"
+    data = await client.data(f"{{ a: {half} b: {half} }}")
+    assert data["a"] == data["b"]
+    assert [event for event in recorder.events if event[0] == "ahead"] == [("ahead", 3)]
+    by_route = (await stats.read())["by_route"]
+    assert by_route.get("GET /organizations/{id}/members") == 3

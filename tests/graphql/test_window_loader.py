@@ -209,3 +209,41 @@ async def test_windows_nobody_waits_for_are_cancelled(upstream: Upstream) -> Non
         future.cancel()
     await ticks()
     assert all(answer.cancelled() for answer in upstream.answers.values())
+
+
+async def test_dispatch_now_starts_the_loads_before_the_callers_next_turn(
+    upstream: Upstream,
+) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    later = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    keys = [key("r"), key("s"), key("t")]
+    assert not any(loader.loaded(k) for k in keys)
+    futures = [loader.load(k) for k in keys]
+    for k in keys:
+        later.load(key("later-" + k[0].parent_id))  # type: ignore[operator]
+    assert all(loader.loaded(k) for k in keys)
+    loader.dispatch_now()
+    await asyncio.sleep(0)  # one turn: the started loads have run, the scheduled not yet
+    assert upstream.calls == keys
+    await ticks()
+    assert len(upstream.calls) == 6  # the other loader's batch, at its own dispatch
+    for n, k in enumerate(keys):
+        upstream.answer(k, window(n))
+    assert [await future for future in futures] == [window(0), window(1), window(2)]
+    loader.clear_all()
+    assert not loader.loaded(keys[0])
+
+
+async def test_cancelling_what_dispatch_now_started_cancels_the_loads(
+    upstream: Upstream,
+) -> None:
+    loader = WindowLoader(exchange=None)  # type: ignore[arg-type]
+    keys = [key("u"), key("v")]
+    futures = [loader.load(k) for k in keys]
+    loader.dispatch_now()
+    await asyncio.sleep(0)
+    assert upstream.calls == keys
+    for future in futures:  # as `load_members_ahead` does when its request is cancelled
+        future.cancel()
+    await ticks()
+    assert all(answer.cancelled() for answer in upstream.answers.values())

@@ -163,7 +163,7 @@ class WindowLoader:
         self._batch_of: dict[WindowKey, _WindowBatch] = {}
         self._open: _WindowBatch | None = None
 
-    def load(self, key: WindowKey) -> Awaitable[Window]:
+    def load(self, key: WindowKey) -> asyncio.Future[Window]:
         future = self._cache.get(key)
         if future is not None and not future.cancelled():
             return future
@@ -180,6 +180,11 @@ class WindowLoader:
         batch.futures.append(future)
         self._batch_of[key] = batch
         return future
+
+    def loaded(self, key: WindowKey) -> bool:
+        """Whether `key` is loading or in, for this request."""
+        future = self._cache.get(key)
+        return future is not None and not future.cancelled()
 
     def settled(self, key: WindowKey) -> Awaitable[None] | None:
         """When every window of `key`'s batch is in (None: already, or never loaded)."""

@@ -185,10 +185,24 @@ async def load_members_ahead(info: Info[Context, None], organization_ids: list[s
     except Exception:  # each resolver raises it again, for its own field
         return
     windows = info.context.loaders.windows
-    for key in keys:
-        windows.load(key)
+    if any(windows.loaded(key) for key in keys):
+        return  # some already loading (another field): the resolvers share them as they are
+    futures = [windows.load(key) for key in keys]
+    for future in futures:
+        # A list no resolver will ask for (its organization failed first) fails quietly.
+        future.add_done_callback(_seen)
     windows.dispatch_now()
-    await asyncio.sleep(0)  # their tasks send before this resolver's caller goes on
+    try:
+        await asyncio.sleep(0)  # their tasks send before this resolver's caller goes on
+    except asyncio.CancelledError:
+        for future in futures:  # nobody will ask for them now: stop loading them
+            future.cancel()
+        raise
+
+
+def _seen(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: asyncio does not log it as never retrieved
 
 
 async def member_connection(
