@@ -8,10 +8,12 @@ the upstream pages"), then runs the same query through wrk against each in turn 
 (from /proc) and their ratio. Interleaving the two cancels most of a VM's drift.
 
     .venv/bin/python bench/ab_exec.py [--baseline REV] [--rounds 6] [--duration 5]
-        [--query contacts|nested] [--cold]
+        [--query contacts|nested] [--cold] [--latency-ms MS] [--connections N]
 
 `--cold` turns the read cache off: each request also makes its upstream calls (the sim
-answers at once), so the figure is a cold request's CPU.
+answers at once), so the figure is a cold request's CPU. With `--latency-ms 20
+--connections 1` it is the unloaded cold latency instead: wrk's p50 for each server
+is printed too (the median over the rounds), and their ratio.
 """
 
 from __future__ import annotations
@@ -76,14 +78,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, script: str, seconds: int) -> int:
-    """Requests wrk completed in `seconds` with 10 connections."""
+def wrk(url: str, script: str, seconds: int, connections: int) -> tuple[int, float]:
+    """Requests wrk completed in `seconds`, and their p50 in ms."""
     wrk_path = shutil.which("wrk")
     if wrk_path is None:
         raise SystemExit("needs wrk (Debian: apt-get install wrk)")
-    cmd = [wrk_path, "-t1", "-c10", f"-d{seconds}s", "-s", script, url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
+    cmd = [wrk_path, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url]
+    lines = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
+    done = int(next(line.split()[0] for line in lines if "requests in" in line))
+    p50 = next(line.split()[1] for line in lines if line.strip().startswith("50%"))
+    return done, _ms(p50)
+
+
+def _ms(value: str) -> float:
+    """wrk's duration ("512.00us", "27.10ms", "1.02s") in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value.removesuffix(unit)) * scale
+    raise ValueError(f"not a wrk duration: {value!r}")
 
 
 async def wait_all(urls: list[str]) -> None:
@@ -96,7 +108,15 @@ def main(args: argparse.Namespace) -> None:
     with ExitStack() as stack:
         base = stack.enter_context(worktree(args.baseline))
         sim_port = free_port()
-        stack.enter_context(process("sim", "--port", str(sim_port), "--rate-limit", "0"))
+        sim_args = [
+            "--port",
+            str(sim_port),
+            "--rate-limit",
+            "0",
+            "--latency-ms",
+            str(args.latency_ms),
+        ]
+        stack.enter_context(process("sim", *sim_args))
         upstream = f"http://127.0.0.1:{sim_port}/api/v1"
         servers: dict[str, tuple[str, int]] = {}
         for name, src in (("baseline", base / "src"), ("tree", ROOT / "src")):
@@ -116,19 +136,26 @@ def main(args: argparse.Namespace) -> None:
         script.write(WRK_SCRIPT.format(body=json.dumps(json.dumps({"query": query})), key=KEY))
         script.flush()
         per_request: dict[str, list[float]] = {name: [] for name in servers}
+        p50s: dict[str, list[float]] = {name: [] for name in servers}
         for round_ in range(args.rounds + 1):
             order = list(servers.items())
             for name, (url, pid) in order if round_ % 2 else reversed(order):
                 before = cpu_seconds(pid)
-                done = wrk(url, script.name, args.duration)
+                done, p50 = wrk(url, script.name, args.duration, args.connections)
                 if round_ > 0:  # round 0 warms both up
                     per_request[name].append((cpu_seconds(pid) - before) * 1000 / done)
+                    p50s[name].append(p50)
         base_ms = statistics.median(per_request["baseline"])
         tree_ms = statistics.median(per_request["tree"])
         print(f"query: {query}{' (cold: no read cache)' if args.cold else ''}")
+        print(f"sim latency {args.latency_ms:g} ms, wrk -c {args.connections}")
         print(f"baseline {args.baseline}: {base_ms:.3f} ms CPU/request {per_request['baseline']}")
         print(f"working tree: {tree_ms:.3f} ms CPU/request {per_request['tree']}")
         print(f"tree / baseline: {tree_ms / base_ms:.3f}")
+        base_p50, tree_p50 = statistics.median(p50s["baseline"]), statistics.median(p50s["tree"])
+        print(f"p50 baseline {base_p50:.2f} ms {p50s['baseline']}")
+        print(f"p50 working tree {tree_p50:.2f} ms {p50s['tree']}")
+        print(f"p50 tree / baseline: {tree_p50 / base_p50:.3f}")
 
 
 if __name__ == "__main__":
@@ -140,5 +167,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cold", action="store_true", help="read cache off: every request calls the sim"
     )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the sim's latency")
+    parser.add_argument("--connections", type=int, default=10, help="wrk's connections")
     main(parser.parse_args())
     sys.exit(0)
