@@ -19,7 +19,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import aiohttp
 
-from processes import free_port, process, wait_for
+from processes import COLD_SERVE_ENV, bootstrapped, free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 QUERY = (
@@ -106,21 +105,9 @@ def by_request(marks: list[Mark]) -> list[list[Mark]]:
 
 
 def server(stack: ExitStack, sim: str, port: int, out: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "RESTLOOM_LOG_LEVEL": "warning",
-        "RESTLOOM_STARTUP_CHECK": "false",
-        "RESTLOOM_CURSOR_SECRET": "call-marks-bench",
-        "RESTLOOM_RATE_LIMIT": '"off"',
-        "RESTLOOM_API_KEY": KEY,
-        "RESTLOOM_CACHE_TTL": "0",
-        "CALL_MARKS_OUT": str(out),
-    }
+    env = {**COLD_SERVE_ENV, "CALL_MARKS_OUT": str(out)}
     serve = ["serve", "--upstream", f"{sim}/api/v1", "--port", str(port)]
-    proc = subprocess.Popen([sys.executable, "-c", BOOTSTRAP, *serve], env=env)
-    stack.callback(proc.wait, 10)
-    stack.callback(proc.terminate)
-    return proc
+    return stack.enter_context(bootstrapped(BOOTSTRAP, *serve, env=env))
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 import aiohttp
 
-from processes import free_port, process, wait_for
+from processes import COLD_SERVE_ENV, free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 QUERIES = {
@@ -138,18 +138,13 @@ async def main(args: argparse.Namespace) -> None:
     sim_port, gw_port = free_port(), free_port()
     sim = f"http://127.0.0.1:{sim_port}"
     gateway = f"http://127.0.0.1:{gw_port}/graphql"
-    env = {
-        "RESTLOOM_STARTUP_CHECK": "false",
-        "RESTLOOM_CURSOR_SECRET": "cold-timeline-bench",
-        "RESTLOOM_RATE_LIMIT": '"off"',
-        "RESTLOOM_API_KEY": KEY,
-        "RESTLOOM_CACHE_TTL": "0",
-    }
     sim_args = ["sim", "--port", str(sim_port), "--rate-limit", "0"]
     serve_args = ["serve", "--upstream", f"{sim}/api/v1", "--port", str(gw_port)]
     with ExitStack() as stack:
         stack.enter_context(process(*sim_args, "--latency-ms", str(args.latency_ms)))
-        servers = {"restloom": (gateway, stack.enter_context(process(*serve_args, env=env)))}
+        servers = {
+            "restloom": (gateway, stack.enter_context(process(*serve_args, env=COLD_SERVE_ENV)))
+        }
         if args.peer:
             servers["peer"] = peer(stack, sim)
         async with aiohttp.ClientSession() as session:

@@ -21,8 +21,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -30,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from processes import free_port, process, wait_for
+from processes import COLD_SERVE_ENV, bootstrapped, free_port, process, wait_for
 
 KEY = "moss_k_demo_full"
 QUERIES = {
@@ -71,20 +69,12 @@ main()
 def server(stack: ExitStack, sim: str, threshold: str, out: Path) -> tuple[str, int]:
     port = free_port()
     env = {
-        **os.environ,
-        "RESTLOOM_LOG_LEVEL": "warning",
-        "RESTLOOM_STARTUP_CHECK": "false",
-        "RESTLOOM_CURSOR_SECRET": "gc-passes-bench",
-        "RESTLOOM_RATE_LIMIT": '"off"',
-        "RESTLOOM_API_KEY": KEY,
-        "RESTLOOM_CACHE_TTL": "0",
+        **COLD_SERVE_ENV,
         "GC_PASSES_OUT": str(out),
         "GC_PASSES_THRESHOLD": "" if threshold == "default" else threshold,
     }
     args = ["serve", "--upstream", f"{sim}/api/v1", "--port", str(port)]
-    proc = subprocess.Popen([sys.executable, "-c", BOOTSTRAP, *args], env=env)
-    stack.callback(proc.wait, 10)
-    stack.callback(proc.terminate)
+    proc = stack.enter_context(bootstrapped(BOOTSTRAP, *args, env=env))
     return f"http://127.0.0.1:{port}/graphql", proc.pid
 
 

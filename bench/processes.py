@@ -20,11 +20,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# A cold `restloom serve` over the sim: nothing cached, no rate budget, no start-up call.
+COLD_SERVE_ENV = {
+    "RESTLOOM_STARTUP_CHECK": "false",
+    "RESTLOOM_CURSOR_SECRET": "bench",
+    "RESTLOOM_RATE_LIMIT": '"off"',
+    "RESTLOOM_API_KEY": "moss_k_demo_full",
+    "RESTLOOM_CACHE_TTL": "0",
+}
+
+
 @contextmanager
 def process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """`restloom ARGS` as its own process, so it does not share the benchmark's event loop."""
+    with _running(["-m", "restloom.cli", *args], env) as proc:
+        yield proc
+
+
+@contextmanager
+def bootstrapped(
+    code: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """`restloom ARGS` started by `code` (run with `python -c`), which wraps what the
+    bench marks or counts inside the server and then calls the CLI's `main`."""
+    with _running(["-c", code, *args], env) as proc:
+        yield proc
+
+
+@contextmanager
+def _running(python_args: list[str], env: dict[str, str] | None) -> Iterator[subprocess.Popen]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "restloom.cli", *args],
+        [sys.executable, *python_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "RESTLOOM_LOG_LEVEL": "warning", **(env or {})},
